@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# deploy.sh — run the LiteLLM proxy with vibe-router.
+#
+#   ./deploy.sh                  Docker: preflight, docker compose up -d, wait for health, verify
+#   ./deploy.sh --local          no Docker: .venv + litellm on 127.0.0.1:${PORT:-4000}
+#   ./deploy.sh --local --demo   the same, with every pool pointed at the bundled echo upstream
+#   ./deploy.sh --down           stop what this script started (local processes and/or compose)
+#   ./deploy.sh --logs           follow the routing log lines
+#
+# Settings come from the environment, then .env, then the defaults below.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+RUN_DIR="$ROOT/.run"
+VENV="$ROOT/.venv"
+CONFIG="${VIBE_ROUTER_CONFIG:-$ROOT/config_final.yaml}"
+
+die() { echo "deploy.sh: $*" >&2; exit 1; }
+say() { echo "deploy.sh: $*"; }
+
+load_env_file() {  # KEY=VALUE lines; the environment wins over the file
+  local file="$1" line key value
+  [[ -f "$file" ]] || return 0
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" =~ ^[[:space:]]*([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
+    key="${BASH_REMATCH[1]}"; value="${BASH_REMATCH[2]}"
+    value="${value%\"}"; value="${value#\"}"; value="${value%\'}"; value="${value#\'}"
+    [[ -n "${!key:-}" || -z "$value" ]] || export "$key=$value"
+  done < "$file"
+}
+
+ensure_venv() {
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    say "creating $VENV"
+    python3 -m venv "$VENV" || die "python3 -m venv failed (Python 3.11+ with venv is required)"
+  fi
+  if ! "$VENV/bin/python" -c "import litellm, vibe_router" 2>/dev/null \
+     || ! cmp -s "$ROOT/requirements.lock" "$VENV/.installed-lock"; then
+    say "installing pinned packages into $VENV (first run takes about a minute)"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements.lock" \
+      || die "pip install -r requirements.lock failed"
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e "$ROOT" || die "pip install -e . failed"
+    cp "$ROOT/requirements.lock" "$VENV/.installed-lock"
+  fi
+}
+
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+stop_pid() {
+  local file="$1" pid
+  pid_alive "$file" || { rm -f "$file"; return 0; }
+  pid="$(cat "$file")"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$file"
+}
+
+wait_http() {  # url timeout-seconds what
+  local url="$1" timeout="$2" what="$3" waited=0
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    sleep 1; waited=$((waited + 1))
+    (( waited < timeout )) || return 1
+  done
+  say "$what is up ($url)"
+}
+
+start_echo_upstream() {
+  local port="${ECHO_PORT:-8399}"
+  stop_pid "$RUN_DIR/echo.pid"
+  nohup "$VENV/bin/vibe-router" echo-upstream --host 127.0.0.1 --port "$port" \
+    > "$RUN_DIR/echo.log" 2>&1 < /dev/null &
+  echo $! > "$RUN_DIR/echo.pid"
+  wait_http "http://127.0.0.1:$port/healthz" 20 "echo upstream" \
+    || die "the echo upstream did not start on port $port; see $RUN_DIR/echo.log"
+  local base="http://127.0.0.1:$port"
+  export CHAT_API_BASE="$base/v1" CODEX_API_BASE="$base/v1" CLAUDE_API_BASE="$base"
+  export CHAT_API_KEY=sk-echo CODEX_API_KEY=sk-echo CLAUDE_API_KEY=sk-echo
+}
+
+local_defaults() {  # upstreams as seen from this host
+  : "${CHAT_API_BASE:=http://127.0.0.1:8317/v1}" "${CODEX_API_BASE:=http://127.0.0.1:3000/v1}"
+  : "${CLAUDE_API_BASE:=http://127.0.0.1:3000}"
+  : "${CHAT_MINI_MODEL:=openai/gpt-5-mini}" "${CHAT_STANDARD_MODEL:=openai/gpt-5}"
+  : "${CODEX_MINI_MODEL:=openai/gpt-5-codex-mini}" "${CODEX_STANDARD_MODEL:=openai/gpt-5-codex}"
+  : "${CLAUDE_HAIKU_MODEL:=anthropic/claude-haiku-4-5}" "${CLAUDE_SONNET_MODEL:=anthropic/claude-sonnet-4-5}"
+  export CHAT_API_BASE CODEX_API_BASE CLAUDE_API_BASE CHAT_MINI_MODEL CHAT_STANDARD_MODEL \
+    CODEX_MINI_MODEL CODEX_STANDARD_MODEL CLAUDE_HAIKU_MODEL CLAUDE_SONNET_MODEL
+  export LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_TELEMETRY_DISABLED=true
+}
+
+run_local() {
+  local demo="$1" port="${PORT:-4000}"
+  command -v curl >/dev/null || die "curl is required"
+  mkdir -p "$RUN_DIR"
+  ensure_venv
+  if [[ -z "${LITELLM_MASTER_KEY:-}" ]]; then
+    [[ "$demo" == 1 ]] || die "LITELLM_MASTER_KEY is not set (export it or put it in .env)"
+    LITELLM_MASTER_KEY="sk-demo-$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(12))')"
+    export LITELLM_MASTER_KEY
+    say "generated a demo master key: $LITELLM_MASTER_KEY"
+  fi
+  [[ "$LITELLM_MASTER_KEY" != "sk-1234" ]] || die "LITELLM_MASTER_KEY must not be sk-1234 (LiteLLM refuses it)"
+  [[ "$demo" == 1 ]] && start_echo_upstream
+  local_defaults
+  [[ "$demo" == 1 ]] || [[ -n "${CHAT_API_KEY:-}${CODEX_API_KEY:-}${CLAUDE_API_KEY:-}" ]] \
+    || die "no upstream keys: set CHAT_API_KEY, CODEX_API_KEY and CLAUDE_API_KEY (or use --demo)"
+  export CHAT_API_KEY="${CHAT_API_KEY:-unset}" CODEX_API_KEY="${CODEX_API_KEY:-unset}"
+  export CLAUDE_API_KEY="${CLAUDE_API_KEY:-unset}"
+  if [[ -n "${REDIS_HOST:-}" ]]; then say "using Redis at $REDIS_HOST:${REDIS_PORT:-6379}"; fi
+  stop_pid "$RUN_DIR/litellm.pid"
+  export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" VIBE_ROUTER_CONFIG="$CONFIG"
+  cd "$ROOT"
+  nohup "$VENV/bin/litellm" --config "$CONFIG" --host 127.0.0.1 --port "$port" \
+    > "$RUN_DIR/litellm.log" 2>&1 < /dev/null &
+  echo $! > "$RUN_DIR/litellm.pid"
+  if ! wait_http "http://127.0.0.1:$port/health/liveliness" 120 "LiteLLM proxy with vibe-router"; then
+    grep -F '[VIBE-ROUTER]' "$RUN_DIR/litellm.log" | tail -3 >&2 || true
+    die "the proxy did not become healthy; see $RUN_DIR/litellm.log"
+  fi
+  grep -F "plugin loaded" "$RUN_DIR/litellm.log" | tail -1 || die "the proxy runs but vibe-router did not load"
+  cat <<EOF
+
+The router is up on http://127.0.0.1:$port$([[ "$demo" == 1 ]] && echo " (demo: pools answer from the echo upstream)")
+  curl -s http://127.0.0.1:$port/v1/chat/completions -H "Authorization: Bearer $LITELLM_MASTER_KEY" \\
+    -H 'content-type: application/json' -d '{"model":"auto-chat","messages":[{"role":"user","content":"hi"}]}' -D - 
+  grep 'ROUTING DECISION' $RUN_DIR/litellm.log
+  python3 test_route.py --base-url http://127.0.0.1:$port --key $LITELLM_MASTER_KEY
+  ./deploy.sh --down
+EOF
+}
+
+has_docker() { command -v docker >/dev/null && docker info >/dev/null 2>&1; }
+
+compose() { docker compose --project-directory "$ROOT" "$@"; }
+
+run_docker() {
+  has_docker || die "no Docker engine is running here (docker info failed). Run without Docker: ./deploy.sh --local (or --local --demo)"
+  docker compose version >/dev/null 2>&1 || die "docker compose (v2) is not installed"
+  [[ -f "$ROOT/.env" ]] || die ".env is missing: cp .env.example .env and fill in the keys"
+  ensure_venv
+  "$VENV/bin/python" "$ROOT/verify.py" --offline --config "$CONFIG" || die "config lint failed (verify.py --offline)"
+  compose up -d || die "docker compose up failed"
+  wait_http "http://127.0.0.1:${LITELLM_PORT:-4000}/health/liveliness" 180 "LiteLLM container" \
+    || die "the LiteLLM container did not become healthy; see: docker compose logs litellm"
+  "$VENV/bin/python" "$ROOT/verify.py" --config "$CONFIG" --base-url "http://127.0.0.1:${LITELLM_PORT:-4000}" \
+    || die "verify.py found problems"
+  cat <<EOF
+
+Next:
+  curl -s http://127.0.0.1:${LITELLM_PORT:-4000}/v1/chat/completions -H "Authorization: Bearer \$LITELLM_MASTER_KEY" \\
+    -H 'content-type: application/json' -d '{"model":"auto-chat","messages":[{"role":"user","content":"hi"}]}' -D -
+  ./deploy.sh --logs
+  python3 test_route.py --base-url http://127.0.0.1:${LITELLM_PORT:-4000} --key \$LITELLM_MASTER_KEY
+EOF
+}
+
+down() {
+  stop_pid "$RUN_DIR/litellm.pid"
+  stop_pid "$RUN_DIR/echo.pid"
+  if has_docker && [[ -f "$ROOT/.env" ]]; then compose down || true; fi
+  say "stopped"
+}
+
+follow_logs() {
+  if [[ -f "$RUN_DIR/litellm.pid" ]] && pid_alive "$RUN_DIR/litellm.pid"; then
+    tail -F "$RUN_DIR/litellm.log" | grep --line-buffered -F '[VIBE-ROUTER]'
+  elif has_docker; then
+    compose logs -f litellm | grep --line-buffered -F '[VIBE-ROUTER]'
+  else
+    die "nothing is running (start it with ./deploy.sh or ./deploy.sh --local)"
+  fi
+}
+
+main() {
+  local mode=docker demo=0 arg
+  for arg in "$@"; do
+    case "$arg" in
+      --local) mode=local ;;
+      --demo) demo=1 ;;
+      --down) mode=down ;;
+      --logs) mode=logs ;;
+      -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
+      *) die "unknown option $arg (see ./deploy.sh --help)" ;;
+    esac
+  done
+  load_env_file "$ROOT/.env"
+  case "$mode" in
+    local) run_local "$demo" ;;
+    down) down ;;
+    logs) follow_logs ;;
+    docker) [[ "$demo" == 0 ]] || die "--demo runs without Docker: ./deploy.sh --local --demo"; run_docker ;;
+  esac
+}
+
+main "$@"

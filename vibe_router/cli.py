@@ -1,0 +1,184 @@
+"""`vibe-router explain | score | echo-upstream | ...`"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from vibe_router.config import ConfigError, load_config, resolve_config_path
+from vibe_router.policy import Decision, Policy
+from vibe_router.request import TurnView
+
+DEFAULT_MODEL = "auto-chat"
+ANTHROPIC_PART_TYPES = frozenset({"tool_use", "tool_result", "thinking", "redacted_thinking"})
+
+
+def detect_endpoint(body: dict[str, Any]) -> str:
+    """Guess the wire format of a bare request body."""
+    if "input" in body:
+        return "responses"
+    if "prompt" in body and "messages" not in body:
+        return "completions"
+    if "system" in body or "anthropic_version" in body:
+        return "messages"
+    messages = body.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(
+            isinstance(part, dict) and part.get("type") in ANTHROPIC_PART_TYPES for part in content
+        ):
+            return "messages"
+    return "chat"
+
+
+def body_from_text(text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def parse_input(raw: str) -> dict[str, Any]:
+    """A JSON request body, a JSON string, or plain text, as a request body."""
+    stripped = raw.strip()
+    if stripped.startswith(("{", '"')):
+        value = json.loads(stripped)
+        if isinstance(value, str):
+            return body_from_text(value)
+        if not isinstance(value, dict):
+            raise ValueError("a request body must be a JSON object")
+        return value
+    return body_from_text(raw)
+
+
+def decide(policy: Policy, body: dict[str, Any], model: str | None, endpoint: str | None) -> tuple[TurnView, Decision]:
+    name = model or (body.get("model") if policy.is_virtual(body.get("model")) else None) or DEFAULT_MODEL
+    if not policy.is_virtual(name):
+        known = ", ".join(policy.config.virtual_models)
+        raise ValueError(f"{name!r} is not a virtual model in the config (known: {known})")
+    turn = policy.view(endpoint or detect_endpoint(body), body)
+    return turn, policy.decide_view(name, turn)
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    record = decision.to_metadata()
+    record["reason"] = decision.reason_summary()
+    return record
+
+
+def explain_text(turn: TurnView, decision: Decision, policy: Policy) -> str:
+    virtual = policy.config.virtual_models[decision.virtual_model]
+    ladder = " | ".join(
+        f"{tier.name}" + (f" (>= {tier.min_score:g})" if tier.min_score is not None else "") for tier in virtual.tiers
+    )
+    flags = (
+        f"turns={turn.turns} messages={turn.messages} code_blocks={turn.code_blocks} images={turn.images} "
+        f"tools={turn.tools} thinking={'yes' if turn.thinking else 'no'} "
+        f"continuation={'yes' if turn.continuation else 'no'} total_chars={turn.total_chars}"
+    )
+    excerpt = turn.text if len(turn.text) <= 200 else turn.text[:200] + "…"
+    lines = [
+        f"virtual model  {decision.virtual_model}  (classifier: {decision.scorer})",
+        f"endpoint       {turn.endpoint}",
+        f"text           {json.dumps(excerpt, ensure_ascii=False)}  ({len(turn.text)} chars)",
+        f"turn           {flags}",
+    ]
+    features = decision.reasons or ()
+    for index, reason in enumerate(features):
+        lines.append(f"{'features' if index == 0 else '':15}{reason.feature:<28}{reason.weight:+g}")
+    if not features:
+        lines.append("features       (none fired)")
+    lines += [
+        f"score          {decision.score:g}",
+        f"tiers          {ladder}",
+        f"pool           {decision.pool}  (tier {decision.tier}, {decision.label})",
+    ]
+    return "\n".join(lines)
+
+
+def load_policy(args: argparse.Namespace) -> Policy:
+    return Policy(load_config(resolve_config_path(args.config)))
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    policy = load_policy(args)
+    if args.file:
+        raw = Path(args.file).read_text(encoding="utf-8")
+    elif args.text:
+        raw = " ".join(args.text)
+    else:
+        raw = sys.stdin.read()
+    turn, decision = decide(policy, parse_input(raw), args.model, args.endpoint)
+    if args.json:
+        print(json.dumps(decision_json(decision), ensure_ascii=False))
+    else:
+        print(explain_text(turn, decision, policy))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """One JSON request body per line in, one JSON decision per line out (a stable contract)."""
+    policy = load_policy(args)
+    source, sink = stdin or sys.stdin, stdout or sys.stdout
+    failures = 0
+    for line in source:
+        if not line.strip():
+            continue
+        try:
+            _, decision = decide(policy, parse_input(line), args.model, args.endpoint)
+            sink.write(json.dumps(decision_json(decision), ensure_ascii=False) + "\n")
+        except (ValueError, TypeError, RecursionError) as exc:
+            failures += 1
+            sink.write(json.dumps({"error": str(exc)}) + "\n")
+        sink.flush()
+    return 1 if failures else 0
+
+
+def cmd_echo_upstream(args: argparse.Namespace) -> int:
+    from vibe_router.echo_upstream import main as echo_main
+
+    return echo_main(["--host", args.host, "--port", str(args.port)])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vibe-router", description="Per-request model routing for LiteLLM.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def policy_command(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--config", help="LiteLLM config with a vibe_router section "
+                         "(default: $VIBE_ROUTER_CONFIG, else ./config_final.yaml)")
+        sub.add_argument("--model", help=f"virtual model (default: the body's model, else {DEFAULT_MODEL})")
+        sub.add_argument("--endpoint", choices=["chat", "completions", "messages", "responses"],
+                         help="wire format of the body (default: guessed from its shape)")
+        sub.set_defaults(func=func)
+        return sub
+
+    explain = policy_command("explain", "show how one request would be routed, and why", cmd_explain)
+    explain.add_argument("text", nargs="*", help="the user's text (or give a JSON body on stdin or --file)")
+    explain.add_argument("--file", help="read a JSON request body (or text) from this file")
+    explain.add_argument("--json", action="store_true", help="print the decision as JSON")
+    policy_command("score", "score JSON request bodies, one per line on stdin; JSON decisions out", cmd_score)
+
+    echo = commands.add_parser("echo-upstream", help="run the local fake LLM upstream used by --demo and tests")
+    echo.add_argument("--host", default="127.0.0.1")
+    echo.add_argument("--port", type=int, default=8399)
+    echo.set_defaults(func=cmd_echo_upstream)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"vibe-router: config error at {exc.key}: {exc.message}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:
+        print(f"vibe-router: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

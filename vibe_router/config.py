@@ -1,0 +1,213 @@
+"""The routing policy from the `vibe_router:` section of a LiteLLM config file.
+
+Every error names the key it is about, so a bad config stops the proxy with one line.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vibe_router.request import DEFAULT_MAX_TEXT_CHARS, DEFAULT_WRAPPER_TAGS, WrapperStripper
+from vibe_router.scoring import Scorer, ScorerSettingsError, build_scorer
+
+SECTION = "vibe_router"
+CONFIG_ENV = "VIBE_ROUTER_CONFIG"
+DEFAULT_CONFIG_FILE = "config_final.yaml"
+
+
+class ConfigError(ValueError):
+    """A config problem at `key` (a dotted path into the YAML file)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    pool: str
+    min_score: float | None = None
+
+
+@dataclass(frozen=True)
+class VirtualModel:
+    name: str
+    tiers: tuple[Tier, ...]
+    scorer: Scorer
+    scorer_name: str
+
+    def tier_for(self, score: float) -> Tier:
+        chosen = self.tiers[0]
+        for tier in self.tiers[1:]:
+            if tier.min_score is not None and score >= tier.min_score:
+                chosen = tier
+        return chosen
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    virtual_models: dict[str, VirtualModel]
+    pools: frozenset[str]
+    log_preview: bool = False
+    max_scored_chars: int = DEFAULT_MAX_TEXT_CHARS
+    stripper: WrapperStripper = field(default_factory=WrapperStripper)
+    source: str = ""
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--config, else $VIBE_ROUTER_CONFIG, else config_final.yaml in the current directory."""
+    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
+
+
+def load_config(path: str | os.PathLike[str]) -> RouterConfig:
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(SECTION, f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(SECTION, f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
+    return parse_config(document, source=str(path))
+
+
+def parse_config(document: Any, source: str = "") -> RouterConfig:
+    if not isinstance(document, dict):
+        raise ConfigError(SECTION, "the config file must be a YAML mapping")
+    section = document.get(SECTION)
+    if not isinstance(section, dict):
+        raise ConfigError(SECTION, "missing section (the routing policy lives under a top-level `vibe_router:` key)")
+    pools = _model_names(document)
+    _reject_unknown(section, SECTION, SECTION_KEYS)
+    scorer_sections = _mapping(section.get("scorers", {}), f"{SECTION}.scorers")
+    virtual = _mapping(section.get("virtual_models"), f"{SECTION}.virtual_models")
+    if not virtual:
+        raise ConfigError(f"{SECTION}.virtual_models", "declare at least one virtual model")
+    models = {
+        name: _virtual_model(name, spec, pools, scorer_sections, virtual) for name, spec in virtual.items()
+    }
+    tags = section.get("wrapper_tags", list(DEFAULT_WRAPPER_TAGS))
+    if not isinstance(tags, list) or not all(isinstance(tag, str) and tag for tag in tags):
+        raise ConfigError(f"{SECTION}.wrapper_tags", "must be a list of tag names")
+    return RouterConfig(
+        virtual_models=models,
+        pools=frozenset(pools),
+        log_preview=_boolean(section.get("log_preview", False), f"{SECTION}.log_preview"),
+        max_scored_chars=_positive_int(
+            section.get("max_scored_chars", DEFAULT_MAX_TEXT_CHARS), f"{SECTION}.max_scored_chars"
+        ),
+        stripper=WrapperStripper(tuple(tags)),
+        source=source,
+    )
+
+
+SECTION_KEYS = {"log_preview", "max_scored_chars", "scorers", "virtual_models", "wrapper_tags"}
+VIRTUAL_MODEL_KEYS = {"scorer", "scorer_settings", "tiers"}
+TIER_KEYS = {"name", "pool", "min_score"}
+
+
+def _virtual_model(
+    name: str, spec: Any, pools: list[str], scorer_sections: dict[str, Any], virtual_names: Iterable[str]
+) -> VirtualModel:
+    key = f"{SECTION}.virtual_models.{name}"
+    spec = _mapping(spec, key)
+    _reject_unknown(spec, key, VIRTUAL_MODEL_KEYS)
+    if name not in pools:
+        raise ConfigError(key, "virtual model is not in model_list (list it there: it is the fail-open route)")
+    tiers = _tiers(spec.get("tiers"), f"{key}.tiers", pools, virtual_names)
+    scorer_name = spec.get("scorer", "heuristic")
+    if not isinstance(scorer_name, str):
+        raise ConfigError(f"{key}.scorer", "must be the name of a scorer")
+    scorer = _scorer(scorer_name, spec.get("scorer_settings", {}), scorer_sections, key)
+    return VirtualModel(name=name, tiers=tiers, scorer=scorer, scorer_name=scorer_name)
+
+
+def _tiers(value: Any, key: str, pools: list[str], virtual_names: Iterable[str]) -> tuple[Tier, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(key, "declare the tiers, cheapest first (a list of {name, pool, min_score})")
+    tiers: list[Tier] = []
+    for index, raw in enumerate(value):
+        tier_key = f"{key}[{index}]"
+        raw = _mapping(raw, tier_key)
+        _reject_unknown(raw, tier_key, TIER_KEYS)
+        name, pool = raw.get("name"), raw.get("pool")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{tier_key}.name", "each tier needs a name")
+        if name in (tier.name for tier in tiers):
+            raise ConfigError(f"{tier_key}.name", f"duplicate tier name {name!r}")
+        if pool in virtual_names:
+            raise ConfigError(f"{tier_key}.pool", f"{pool!r} is a virtual model, not a physical pool")
+        if pool not in pools:
+            raise ConfigError(f"{tier_key}.pool", f"unknown pool {pool!r}: not a model_name in model_list")
+        tiers.append(Tier(name=name, pool=pool, min_score=_threshold(raw, index, tier_key, tiers)))
+    return tuple(tiers)
+
+
+def _threshold(raw: dict[str, Any], index: int, key: str, earlier: list[Tier]) -> float | None:
+    value = raw.get("min_score")
+    if index == 0:
+        if value is not None:
+            raise ConfigError(f"{key}.min_score", "the first (cheapest) tier takes every score: remove min_score")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{key}.min_score", f"must be a finite number, got {value!r}")
+    previous = earlier[-1].min_score if earlier else None
+    if previous is not None and value <= previous:
+        raise ConfigError(f"{key}.min_score", f"thresholds must rise tier by tier ({value} <= {previous})")
+    return float(value)
+
+
+def _scorer(name: str, overrides: Any, sections: dict[str, Any], key: str) -> Scorer:
+    base = sections.get(name, {"kind": name} if name in ("heuristic", "learned") else None)
+    if base is None:
+        raise ConfigError(f"{key}.scorer", f"unknown scorer {name!r}: not defined under {SECTION}.scorers")
+    base = _mapping(base, f"{SECTION}.scorers.{name}")
+    overrides = _mapping(overrides, f"{key}.scorer_settings")
+    settings = {**base, **overrides}
+    kind = settings.get("kind", name)
+    try:
+        return build_scorer(kind, settings)
+    except ScorerSettingsError as exc:
+        where = f"{key}.scorer_settings" if exc.key in overrides else f"{SECTION}.scorers.{name}"
+        raise ConfigError(f"{where}.{exc.key}", str(exc)) from None
+
+
+def _model_names(document: dict[str, Any]) -> list[str]:
+    model_list = document.get("model_list")
+    if not isinstance(model_list, list):
+        raise ConfigError("model_list", "missing: declare the virtual models and the pools there")
+    return [entry["model_name"] for entry in model_list if isinstance(entry, dict) and "model_name" in entry]
+
+
+def _mapping(value: Any, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(key, f"must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _reject_unknown(section: dict[str, Any], key: str, allowed: set[str]) -> None:
+    for name in section:
+        if name not in allowed:
+            raise ConfigError(f"{key}.{name}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+
+def _boolean(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(key, f"must be true or false, got {value!r}")
+    return value
+
+
+def _positive_int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(key, f"must be a positive whole number, got {value!r}")
+    return value

@@ -1,0 +1,155 @@
+"""The LiteLLM adapter: the only module that imports litellm.
+
+LiteLLM dispatches `async_pre_call_hook` only when it is defined on the registered
+object's own class, so every hook below lives on `VibeRouter` itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+import litellm
+from litellm.integrations.custom_logger import CustomLogger
+
+from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_config_path
+from vibe_router.logs import log, preview
+from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision, Policy
+
+METADATA_KEY = "vibe_router"
+CONFIG_ERROR_EXIT = 78  # EX_CONFIG
+# Where LiteLLM keeps request metadata for each endpoint kind.
+METADATA_FIELD = {
+    "chat": "metadata",
+    "completions": "metadata",
+    "messages": "litellm_metadata",
+    "responses": "litellm_metadata",
+}
+
+
+class VibeRouter(CustomLogger):
+    """Rewrites a virtual model to the pool its request needs."""
+
+    def __init__(self, config: RouterConfig) -> None:
+        super().__init__()
+        self.policy = Policy(config)
+
+    async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
+        endpoint = CALL_TYPE_ENDPOINTS.get(str(call_type))
+        if endpoint is None or not isinstance(data, dict) or not self.policy.is_virtual(data.get("model")):
+            return data
+        try:
+            self._route(endpoint, data)
+        except Exception as exc:  # a router failure never fails the request
+            log.error(
+                "ROUTING FAILURE virtual_model=%s endpoint=%s error=%s: fail open to the virtual model's deployment",
+                data.get("model"), endpoint, type(exc).__name__,
+            )
+            _metadata(data, endpoint)[METADATA_KEY] = {"virtual_model": data.get("model"), "fail_open": True}
+        return data
+
+    def _route(self, endpoint: str, data: dict) -> None:
+        started = time.perf_counter()
+        model = data["model"]
+        turn = self.policy.view(endpoint, data)
+        decision = self.policy.decide_view(model, turn)
+        record = decision.to_metadata()
+        record["decision_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        data["model"] = decision.pool
+        _metadata(data, endpoint)[METADATA_KEY] = record
+        show_preview = self.policy.config.log_preview and not litellm.turn_off_message_logging
+        log.info("%s", decision_line(decision, record["decision_ms"], preview(turn.text) if show_preview else None))
+
+    async def async_post_call_response_headers_hook(
+        self,
+        data: dict,
+        user_api_key_dict: Any,
+        response: Any,
+        request_headers: Any = None,
+        litellm_call_info: Any = None,
+    ) -> dict[str, str] | None:
+        record = _find_record(data)
+        if not record or record.get("fail_open"):
+            return {"x-vibe-router-fail-open": "true"} if record else None
+        return Decision.from_metadata(record).headers()
+
+    async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
+        self._log_outcome("SUCCESS", kwargs, start_time, end_time)
+
+    async def async_log_failure_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
+        self._log_outcome("FAILURE", kwargs, start_time, end_time)
+
+    def _log_outcome(self, outcome: str, kwargs: dict, start_time: Any, end_time: Any) -> None:
+        try:
+            record = _find_record(kwargs.get("litellm_params") or {}) or _find_record(kwargs)
+            if not record:
+                return
+            latency_ms = (end_time - start_time).total_seconds() * 1000
+            served = kwargs.get("model") or record.get("pool")
+            line = "%s virtual_model=%s pool=%s served_by=%s latency_ms=%.0f"
+            (log.info if outcome == "SUCCESS" else log.warning)(
+                line, outcome, record.get("virtual_model"), record.get("pool"), served, latency_ms
+            )
+        except Exception as exc:  # logging must never disturb a request
+            log.debug("outcome log skipped: %s", exc)
+
+
+def decision_line(decision: Decision, decision_ms: float, text_preview: str | None) -> str:
+    fields = [
+        "ROUTING DECISION",
+        f"virtual_model={decision.virtual_model}",
+        f"pool={decision.pool}",
+        f"tier={decision.tier}",
+        f"score={decision.score:g}",
+        f"decision={decision.label}",
+        f"endpoint={decision.endpoint}",
+        f"classifier={decision.scorer}",
+        f'reasons="{decision.reason_summary(limit=8)}"',
+        f"decision_ms={decision_ms}",
+    ]
+    if text_preview is not None:
+        fields.append(f"preview={text_preview}")
+    return " ".join(fields)
+
+
+def _metadata(data: dict, endpoint: str) -> dict:
+    field = METADATA_FIELD[endpoint]
+    metadata = data.get(field)
+    if not isinstance(metadata, dict):
+        metadata = {}
+        data[field] = metadata
+    return metadata
+
+
+def _find_record(container: dict) -> dict | None:
+    for field in ("metadata", "litellm_metadata"):
+        metadata = container.get(field)
+        if isinstance(metadata, dict) and isinstance(metadata.get(METADATA_KEY), dict):
+            return metadata[METADATA_KEY]
+    return None
+
+
+def _config_path() -> str:
+    if os.environ.get("VIBE_ROUTER_CONFIG"):
+        return os.environ["VIBE_ROUTER_CONFIG"]
+    proxy_server = sys.modules.get("litellm.proxy.proxy_server")
+    proxy_config = getattr(proxy_server, "user_config_file_path", None)
+    return str(resolve_config_path(proxy_config or os.environ.get("CONFIG_FILE_PATH")))
+
+
+def build_router_instance() -> VibeRouter:
+    """Load the policy; a bad config stops the proxy with one line that names the key."""
+    path = _config_path()
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"[VIBE-ROUTER] config error in {path} at {exc.key}: {exc.message}", file=sys.stderr, flush=True)
+        # Exit here rather than raise: the proxy would bury the line under a long traceback.
+        os._exit(CONFIG_ERROR_EXIT)
+    log.info(
+        "plugin loaded: config=%s virtual_models=%s pools=%d",
+        path, ",".join(config.virtual_models), len(config.pools),
+    )
+    return VibeRouter(config)

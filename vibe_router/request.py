@@ -1,0 +1,298 @@
+"""Any client wire format -> one view of the turn to route (`TurnView`).
+
+Only the newest human-written text is judged: system prompts, developer messages, tool
+definitions and harness wrappers (Claude Code's `<system-reminder>`, Codex's AGENTS.md
+and `<environment_context>` blocks) are context, not the user's task.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+ENDPOINTS = ("chat", "completions", "messages", "responses")
+
+DEFAULT_WRAPPER_TAGS = (
+    "system-reminder",
+    "environment_context",
+    "user_instructions",
+    "INSTRUCTIONS",
+    "command-message",
+    "command-name",
+    "local-command-stdout",
+    "local-command-stderr",
+    "local-command-caveat",
+    "user_shell_command",
+    "turn_aborted",
+)
+AGENTS_MD_HEADER = re.compile(r"^# AGENTS\.md instructions for [^\n]*\n?", re.MULTILINE)
+IMAGE_PART_TYPES = frozenset({"image", "image_url", "input_image"})
+TOOL_RESULT_PART_TYPES = frozenset({"tool_result", "function_call_output", "custom_tool_call_output"})
+REASONING_PART_TYPES = frozenset({"thinking", "redacted_thinking", "reasoning"})
+HUMAN_ROLES = frozenset({"user"})
+CONTEXT_ROLES = frozenset({"system", "developer"})
+DEFAULT_MAX_TEXT_CHARS = 8000
+
+
+@dataclass(frozen=True)
+class TurnView:
+    """What the router judges about one request."""
+
+    endpoint: str
+    text: str
+    turns: int = 0
+    messages: int = 0
+    code_blocks: int = 0
+    images: int = 0
+    tools: int = 0
+    thinking: bool = False
+    reasoning_effort: str | None = None
+    total_chars: int = 0
+    continuation: bool = False
+    carries_reasoning: bool = False
+    max_tokens: int | None = None
+    system_text: str = ""
+
+
+class WrapperStripper:
+    """Removes harness-injected blocks from user text."""
+
+    def __init__(self, tags: tuple[str, ...] = DEFAULT_WRAPPER_TAGS) -> None:
+        names = "|".join(re.escape(tag) for tag in tags)
+        self._blocks = re.compile(rf"<({names})(?:\s[^>]*)?>.*?</\1\s*>", re.DOTALL)
+        # A wrapper that opens a line and never closes was cut by the size bound.
+        self._cut_block = re.compile(rf"^[ \t]*<({names})(?:\s[^>]*)?>", re.MULTILINE)
+
+    def strip(self, text: str) -> str:
+        if "<" in text:
+            text = self._blocks.sub("", text)
+            cut = self._cut_block.search(text)
+            if cut:
+                text = text[: cut.start()]
+        if "# AGENTS.md" in text:
+            text = AGENTS_MD_HEADER.sub("", text)
+        return text.strip()
+
+
+DEFAULT_STRIPPER = WrapperStripper()
+
+
+def bound(text: str, limit: int) -> str:
+    """Keep the head and tail of text longer than `limit` characters."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) // 2
+    tail = limit - 1 - head
+    return text[:head] + "\n" + (text[-tail:] if tail else "")
+
+
+def count_code_blocks(text: str) -> int:
+    fences = text.count("```")
+    return (fences + 1) // 2
+
+
+def build_view(
+    endpoint: str,
+    body: dict[str, Any],
+    stripper: WrapperStripper = DEFAULT_STRIPPER,
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+) -> TurnView:
+    """Build the turn view of a request body of the given endpoint kind."""
+    if endpoint not in ENDPOINTS:
+        raise ValueError(f"unknown endpoint kind {endpoint!r}")
+    return _ViewBuilder(stripper, max_text_chars).build(endpoint, body)
+
+
+class _ViewBuilder:
+    def __init__(self, stripper: WrapperStripper, max_text_chars: int) -> None:
+        self.stripper = stripper
+        self.limit = max_text_chars
+        self.total_chars = 0
+        self.images = 0
+        self.carries_reasoning = False
+
+    def build(self, endpoint: str, body: dict[str, Any]) -> TurnView:
+        if endpoint == "completions":
+            messages = [{"role": "user", "content": _last_prompt(body.get("prompt"))}]
+        elif endpoint == "responses":
+            messages = _responses_items(body.get("input"))
+        else:
+            messages = _as_list(body.get("messages"))
+        system_text = self._system_text(endpoint, body, messages)
+        text, turns, conversation = self._walk(messages)
+        continuation = _is_continuation(messages)
+        effort = _reasoning_effort(body)
+        return TurnView(
+            endpoint=endpoint,
+            text=text,
+            turns=turns,
+            messages=conversation,
+            code_blocks=count_code_blocks(text),
+            images=self.images,
+            tools=len(_as_list(body.get("tools"))) + len(_as_list(body.get("functions"))),
+            thinking=_thinking_requested(body, effort),
+            reasoning_effort=effort,
+            total_chars=self.total_chars,
+            continuation=continuation,
+            carries_reasoning=self.carries_reasoning,
+            max_tokens=_max_tokens(body),
+            system_text=system_text,
+        )
+
+    def _system_text(self, endpoint: str, body: dict[str, Any], messages: list[Any]) -> str:
+        parts = [self._plain_text(body.get("system")), self._plain_text(body.get("instructions"))]
+        for message in messages:
+            if isinstance(message, dict) and message.get("role") in CONTEXT_ROLES:
+                parts.append(self._plain_text(message.get("content")))
+        return bound("\n".join(part for part in parts if part), self.limit)
+
+    def _walk(self, messages: list[Any]) -> tuple[str, int, int]:
+        """Newest human text, number of human turns, number of conversation messages."""
+        newest = ""
+        turns = 0
+        conversation = 0
+        for message in messages:
+            if not isinstance(message, dict):
+                continue
+            role = message.get("role")
+            if role in CONTEXT_ROLES:
+                continue
+            conversation += 1
+            content = message.get("content")
+            if role == "assistant":
+                self._note_assistant(message, content)
+                continue
+            if role not in HUMAN_ROLES:
+                self._plain_text(content)
+                continue
+            human = self._human_text(content)
+            if human:
+                turns += 1
+                newest = human
+        return newest, turns, conversation
+
+    def _note_assistant(self, message: dict[str, Any], content: Any) -> None:
+        if message.get("reasoning_content") or message.get("thinking_blocks"):
+            self.carries_reasoning = True
+        if message.get("type") == "reasoning":
+            self.carries_reasoning = True
+        for part in _as_list(content):
+            if isinstance(part, dict) and part.get("type") in REASONING_PART_TYPES:
+                self.carries_reasoning = True
+        self._plain_text(content)
+
+    def _human_text(self, content: Any) -> str:
+        pieces: list[str] = []
+        if isinstance(content, str):
+            pieces.append(self._clean(content))
+        else:
+            for part in _as_list(content):
+                if not isinstance(part, dict):
+                    if isinstance(part, str):
+                        pieces.append(self._clean(part))
+                    continue
+                kind = part.get("type")
+                if kind in IMAGE_PART_TYPES:
+                    self.images += 1
+                elif kind in TOOL_RESULT_PART_TYPES:
+                    self._plain_text(part.get("content", part.get("output")))
+                elif isinstance(part.get("text"), str):
+                    pieces.append(self._clean(part["text"]))
+        return bound("\n".join(piece for piece in pieces if piece), self.limit)
+
+    def _clean(self, text: str) -> str:
+        self.total_chars += len(text)
+        return self.stripper.strip(bound(text, self.limit * 4))
+
+    def _plain_text(self, content: Any, depth: int = 0) -> str:
+        """Concatenated text of content that is not the user's (also counts its size)."""
+        if isinstance(content, str):
+            self.total_chars += len(content)
+            return bound(content, self.limit)
+        if depth > 4:
+            return ""
+        pieces = []
+        for part in _as_list(content):
+            if isinstance(part, str):
+                pieces.append(self._plain_text(part, depth + 1))
+            elif isinstance(part, dict):
+                if part.get("type") in IMAGE_PART_TYPES:
+                    self.images += 1
+                inner = part.get("text", part.get("content"))
+                if inner is not None:
+                    pieces.append(self._plain_text(inner, depth + 1))
+        return bound("\n".join(piece for piece in pieces if piece), self.limit)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    if value is None:
+        return []
+    return [value]
+
+
+def _last_prompt(prompt: Any) -> Any:
+    if isinstance(prompt, list) and prompt and all(isinstance(item, str) for item in prompt):
+        return prompt[-1]
+    return prompt if isinstance(prompt, str) else ""
+
+
+def _responses_items(value: Any) -> list[Any]:
+    """Responses API `input` as role-bearing messages (tool items keep their type)."""
+    if isinstance(value, str):
+        return [{"role": "user", "content": value}]
+    items = []
+    for item in _as_list(value):
+        if not isinstance(item, dict):
+            continue
+        if "role" in item:
+            items.append(item)
+        elif item.get("type") in TOOL_RESULT_PART_TYPES:
+            items.append({"role": "tool", "type": item["type"], "content": item.get("output")})
+        else:
+            items.append({"role": "assistant", "type": item.get("type"), "content": item.get("content")})
+    return items
+
+
+def _is_continuation(messages: list[Any]) -> bool:
+    """The last message hands a tool's result back rather than new human words."""
+    for message in reversed(messages):
+        if not isinstance(message, dict) or message.get("role") in CONTEXT_ROLES:
+            continue
+        role = message.get("role")
+        if role in ("tool", "function"):
+            return True
+        if role != "user":
+            return False
+        parts = [part for part in _as_list(message.get("content")) if isinstance(part, dict)]
+        return bool(parts) and any(part.get("type") in TOOL_RESULT_PART_TYPES for part in parts)
+    return False
+
+
+def _reasoning_effort(body: dict[str, Any]) -> str | None:
+    candidates = [body.get("reasoning_effort")]
+    for key in ("reasoning", "output_config"):
+        section = body.get(key)
+        if isinstance(section, dict):
+            candidates.append(section.get("effort"))
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate:
+            return candidate.lower()
+    return None
+
+
+def _thinking_requested(body: dict[str, Any], effort: str | None) -> bool:
+    thinking = body.get("thinking")
+    if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
+        return True
+    return effort in ("medium", "high", "xhigh", "max")
+
+
+def _max_tokens(body: dict[str, Any]) -> int | None:
+    for key in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None

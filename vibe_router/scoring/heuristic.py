@@ -1,0 +1,125 @@
+"""The seed's keyword-and-length complexity score, with its flaws fixed.
+
+Keywords match whole words, case-insensitively (the seed's substring match found "hi"
+inside "this"); keywords in scripts without spaces (Chinese) match as substrings.
+Sentences end in . ! ? followed by a space, or in 。！？.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from vibe_router.request import TurnView
+from vibe_router.scoring.base import Reason, Score, Scorer, ScorerSettingsError, register
+
+SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|[。！？]+")
+
+SEED_SIMPLE_KEYWORDS = ("ls", "cat", "hi", "hello", "test")
+SEED_COMPLEX_KEYWORDS = ("implement", "analyze", "architecture", "debug")
+
+
+class KeywordSet:
+    """Distinct keywords found in a text, in one regex pass."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = tuple(dict.fromkeys(word.strip().lower() for word in words if word.strip()))
+        alternatives = sorted(self.words, key=len, reverse=True)
+        spaced = [re.escape(w) for w in alternatives if w.isascii()]
+        unspaced = [re.escape(w) for w in alternatives if not w.isascii()]
+        pattern = []
+        if spaced:
+            pattern.append(rf"(?<!\w)(?:{'|'.join(spaced)})(?!\w)")
+        if unspaced:
+            pattern.append("|".join(unspaced))
+        self._regex = re.compile("|".join(pattern), re.IGNORECASE) if pattern else None
+
+    def found(self, text: str) -> list[str]:
+        if self._regex is None or not text:
+            return []
+        return list(dict.fromkeys(match.lower() for match in self._regex.findall(text)))
+
+
+def count_sentences(text: str) -> int:
+    return sum(1 for piece in SENTENCE_END.split(text) if piece.strip())
+
+
+@dataclass(frozen=True)
+class HeuristicSettings:
+    length_cap: int = 200
+    length_weight: float = 1.0
+    simple_keywords: tuple[str, ...] = SEED_SIMPLE_KEYWORDS
+    simple_weight: float = -100.0
+    complex_keywords: tuple[str, ...] = SEED_COMPLEX_KEYWORDS
+    complex_weight: float = 150.0
+    code_block_weight: float = 100.0
+    sentences_more_than: int = 2
+    sentences_weight: float = 50.0
+    turns_more_than: int = 5
+    turns_weight: float = 30.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+NUMBER_KEYS = {
+    "length_cap",
+    "length_weight",
+    "simple_weight",
+    "complex_weight",
+    "code_block_weight",
+    "sentences_more_than",
+    "sentences_weight",
+    "turns_more_than",
+    "turns_weight",
+}
+LIST_KEYS = {"simple_keywords", "complex_keywords"}
+
+
+def parse_settings(settings: dict[str, Any]) -> HeuristicSettings:
+    values: dict[str, Any] = {}
+    for key, value in settings.items():
+        if key == "kind":
+            continue
+        if key in NUMBER_KEYS:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ScorerSettingsError(key, f"must be a number, got {value!r}")
+            values[key] = value
+        elif key in LIST_KEYS:
+            if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+                raise ScorerSettingsError(key, "must be a list of strings")
+            values[key] = tuple(value)
+        else:
+            known = ", ".join(sorted(NUMBER_KEYS | LIST_KEYS))
+            raise ScorerSettingsError(key, f"unknown heuristic setting (known: {known})")
+    return HeuristicSettings(**values)
+
+
+@register
+class HeuristicScorer(Scorer):
+    kind = "heuristic"
+
+    def __init__(self, settings: HeuristicSettings | None = None) -> None:
+        self.settings = settings or HeuristicSettings()
+        self.simple = KeywordSet(self.settings.simple_keywords)
+        self.complex = KeywordSet(self.settings.complex_keywords)
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> HeuristicScorer:
+        return cls(parse_settings(settings))
+
+    def score(self, turn: TurnView) -> Score:
+        s = self.settings
+        text = turn.text
+        reasons: list[Reason] = []
+        length = min(len(text), s.length_cap) * s.length_weight
+        if length:
+            reasons.append(Reason("length", length))
+        reasons += [Reason(f"simple:{word}", s.simple_weight) for word in self.simple.found(text)]
+        reasons += [Reason(f"complex:{word}", s.complex_weight) for word in self.complex.found(text)]
+        if turn.code_blocks:
+            reasons.append(Reason("code_block", s.code_block_weight))
+        if count_sentences(text) > s.sentences_more_than:
+            reasons.append(Reason(f"sentences>{s.sentences_more_than}", s.sentences_weight))
+        if turn.turns > s.turns_more_than:
+            reasons.append(Reason(f"turns>{s.turns_more_than}", s.turns_weight))
+        return Score(sum(reason.weight for reason in reasons), tuple(reasons))
