@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -36,6 +37,11 @@ class Scorer(ABC):
     @abstractmethod
     def score(self, turn: TurnView) -> Score: ...
 
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Scorer:
+        """Build from the scorer's config section (`kind` included). Override to read settings."""
+        return cls()
+
 
 SCORER_KINDS: dict[str, type[Scorer]] = {}
 
@@ -54,10 +60,20 @@ class ScorerSettingsError(ValueError):
 
 
 def build_scorer(kind: str, settings: dict[str, Any]) -> Scorer:
-    """Instantiate the scorer registered as `kind` from its config section."""
-    try:
-        cls = SCORER_KINDS[kind]
-    except KeyError:
+    """Instantiate the scorer registered as `kind` (or importable as `module:Class`)."""
+    cls = SCORER_KINDS.get(kind) or (_import_scorer(kind) if ":" in kind else None)
+    if cls is None:
         known = ", ".join(sorted(SCORER_KINDS))
-        raise ScorerSettingsError("kind", f"unknown scorer {kind!r} (known: {known})") from None
-    return cls.from_settings(settings)  # type: ignore[attr-defined]
+        raise ScorerSettingsError("kind", f"unknown scorer {kind!r} (known: {known}, or module:Class)")
+    return cls.from_settings(settings)
+
+
+def _import_scorer(path: str) -> type[Scorer]:
+    module_name, _, class_name = path.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ScorerSettingsError("kind", f"cannot import scorer {path!r}: {exc}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Scorer)):
+        raise ScorerSettingsError("kind", f"{path!r} is not a Scorer subclass")
+    return cls

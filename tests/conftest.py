@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_TELEMETRY_DISABLED", "true")
+
+import pytest
+
+from tests.support.processes import EchoUpstream, Proxy, start_echo_upstream
+from tests.support.stack import start_routed_proxy
+
+
+@pytest.fixture(scope="session")
+def echo() -> Iterator[EchoUpstream]:
+    upstream = start_echo_upstream()
+    yield upstream
+    upstream.stop()
+
+
+@pytest.fixture(scope="session")
+def proxy(echo: EchoUpstream) -> Iterator[Proxy]:
+    """The repo's config_final.yaml in a real LiteLLM proxy, pools on the echo upstream."""
+    running = start_routed_proxy(echo)
+    yield running
+    running.stop()

@@ -1,0 +1,81 @@
+"""The router never fails a request, and a bad config stops the proxy with one line."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+from tests.support.configs import config_variant
+from tests.support.processes import DEFAULT_MASTER_KEY, EchoUpstream, Proxy, free_port, litellm_executable
+from tests.support.stack import pool_env, start_routed_proxy
+
+EXIT_CONFIG_ERROR = 78
+
+
+def exploding_chat_scorer(document: dict[str, Any]) -> None:
+    section = document["vibe_router"]
+    section["scorers"]["exploding"] = {"kind": "tests.support.faulty_scorer:ExplodingScorer"}
+    section["virtual_models"]["auto-chat"]["scorer"] = "exploding"
+
+
+@pytest.fixture(scope="module")
+def failing_proxy(echo: EchoUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    config = config_variant(tmp_path_factory.mktemp("fail-open"), exploding_chat_scorer)
+    running = start_routed_proxy(echo, config)
+    yield running
+    running.stop()
+
+
+def test_router_failure_fails_open_to_the_virtual_deployment(failing_proxy: Proxy, echo: EchoUpstream) -> None:
+    echo.clear()
+    client = openai.OpenAI(base_url=f"{failing_proxy.url}/v1", api_key=failing_proxy.key, max_retries=0)
+    raw = client.chat.completions.with_raw_response.create(
+        model="auto-chat", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert raw.http_response.status_code == 200
+    assert raw.headers["x-litellm-model-group"] == "auto-chat"
+    assert raw.headers["x-vibe-router-fail-open"] == "true"
+    assert [record["model"] for record in echo.requests()] == ["gpt-5"]
+    assert "ROUTING FAILURE virtual_model=auto-chat endpoint=chat error=RuntimeError" in failing_proxy.log_text()
+
+
+def test_other_virtual_models_still_route(failing_proxy: Proxy) -> None:
+    client = openai.OpenAI(base_url=f"{failing_proxy.url}/v1", api_key=failing_proxy.key, max_retries=0)
+    raw = client.responses.with_raw_response.create(model="auto-codex", input="hi")
+    assert raw.headers["x-litellm-model-group"] == "pool-codex-mini"
+
+
+def run_proxy_expecting_exit(config: Path, echo: EchoUpstream) -> subprocess.CompletedProcess[str]:
+    env = {
+        **pool_env(echo),
+        "PATH": "/usr/bin:/bin",
+        "LITELLM_MASTER_KEY": DEFAULT_MASTER_KEY,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_TELEMETRY_DISABLED": "true",
+        "VIBE_ROUTER_CONFIG": str(config),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    command = [litellm_executable(), "--config", str(config), "--host", "127.0.0.1", "--port", str(free_port())]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def unknown_pool(document: dict[str, Any]) -> None:
+    document["vibe_router"]["virtual_models"]["auto-codex"]["tiers"][1]["pool"] = "pool-codex-maxi"
+
+
+def test_bad_config_stops_the_proxy_with_one_line(echo: EchoUpstream, tmp_path: Path) -> None:
+    config = config_variant(tmp_path, unknown_pool)
+    result = run_proxy_expecting_exit(config, echo)
+    assert result.returncode == EXIT_CONFIG_ERROR
+    output = result.stdout + result.stderr
+    errors = [line for line in output.splitlines() if "[VIBE-ROUTER]" in line]
+    assert errors == [
+        f"[VIBE-ROUTER] config error in {config} at vibe_router.virtual_models.auto-codex.tiers[1].pool: "
+        "unknown pool 'pool-codex-maxi': not a model_name in model_list"
+    ]
+    assert "Traceback" not in output

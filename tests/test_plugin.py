@@ -1,0 +1,162 @@
+"""The LiteLLM adapter, in process: what the hook does to `data`, and what it never does."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import litellm
+import pytest
+import yaml
+
+from tests.support.stack import CONFIG
+from vibe_router.config import load_config, parse_config
+from vibe_router.plugin import METADATA_KEY, VibeRouter
+
+
+@pytest.fixture(scope="module")
+def router() -> VibeRouter:
+    return VibeRouter(load_config(CONFIG))
+
+
+def hook(router: VibeRouter, data: dict[str, Any], call_type: str = "acompletion") -> dict[str, Any]:
+    return asyncio.run(router.async_pre_call_hook(None, None, data, call_type))
+
+
+def chat(text: Any, model: Any = "auto-chat") -> dict[str, Any]:
+    return {"model": model, "messages": [{"role": "user", "content": text}]}
+
+
+def test_the_hook_is_defined_on_the_class_itself() -> None:
+    assert "async_pre_call_hook" in vars(VibeRouter)
+    assert "async_post_call_response_headers_hook" in vars(VibeRouter)
+
+
+@pytest.mark.parametrize(
+    ("call_type", "body", "field", "pool"),
+    [
+        ("acompletion", chat("hi"), "metadata", "pool-chat-mini"),
+        ("atext_completion", {"model": "auto-chat", "prompt": "hi"}, "metadata", "pool-chat-mini"),
+        ("anthropic_messages", chat("hi", "auto-claude"), "litellm_metadata", "pool-claude-haiku"),
+        ("aresponses", {"model": "auto-codex", "input": "hi"}, "litellm_metadata", "pool-codex-mini"),
+    ],
+)
+def test_rewrites_model_and_records_the_decision(
+    router: VibeRouter, call_type: str, body: dict[str, Any], field: str, pool: str
+) -> None:
+    data = hook(router, body, call_type)
+    assert data["model"] == pool
+    record = data[field][METADATA_KEY]
+    assert record["pool"] == pool
+    assert record["tier"] == "cheap"
+    assert record["classifier"] == "heuristic"
+    assert {reason["feature"] for reason in record["reasons"]} == {"length", "simple:hi"}
+
+
+def test_existing_metadata_is_kept(router: VibeRouter) -> None:
+    data = hook(router, {**chat("hi"), "metadata": {"user": "u1"}})
+    assert data["metadata"]["user"] == "u1"
+    assert METADATA_KEY in data["metadata"]
+
+
+@pytest.mark.parametrize(
+    ("call_type", "body"),
+    [
+        ("aembedding", {"model": "auto-chat", "input": "hi"}),
+        ("acompletion", chat("hi", "pool-chat-standard")),
+        ("acompletion", chat("hi", None)),
+        ("acompletion", chat("hi", 42)),
+        ("acompletion", chat("hi", ["auto-chat"])),
+        ("aimage_generation", {"model": "auto-chat", "prompt": "a cat"}),
+    ],
+)
+def test_leaves_other_requests_alone(router: VibeRouter, call_type: str, body: dict[str, Any]) -> None:
+    before = repr(body)
+    assert hook(router, body, call_type) is body
+    assert repr(body) == before
+
+
+MALFORMED = [
+    chat(None),
+    chat(12345),
+    chat([[["nested"]]]),
+    chat([{"type": "mystery", "payload": 1}]),
+    chat({"not": "a list"}),
+    {"model": "auto-chat", "messages": "not a list"},
+    {"model": "auto-chat", "messages": [{"role": "assistant", "content": "no user"}]},
+    {"model": "auto-chat", "messages": [None, 3, "x", {"role": None}]},
+    {"model": "auto-chat"},
+    chat("x" * 5_000_000),
+    chat("\ud800 broken surrogate \udfff"),
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
+def test_malformed_shapes_are_routed_without_raising(router: VibeRouter, body: dict[str, Any]) -> None:
+    data = hook(router, body)
+    assert data["model"] in ("pool-chat-mini", "pool-chat-standard")
+    assert data["metadata"][METADATA_KEY]["virtual_model"] == "auto-chat"
+
+
+def test_headers_come_from_the_recorded_decision(router: VibeRouter) -> None:
+    data = hook(router, chat("Implement a distributed consensus algorithm"))
+    headers = asyncio.run(router.async_post_call_response_headers_hook(data, None, None))
+    assert headers == {
+        "x-vibe-router-virtual-model": "auto-chat",
+        "x-vibe-router-pool": "pool-chat-standard",
+        "x-vibe-router-tier": "standard",
+        "x-vibe-router-score": "193",
+        "x-vibe-router-reason": "score: complex:implement+150 length+43",
+    }
+
+
+def test_non_ascii_reasons_make_latin1_safe_headers(router: VibeRouter) -> None:
+    data = hook(router, chat("请帮我实现这个功能"), "acompletion")
+    headers = asyncio.run(router.async_post_call_response_headers_hook(data, None, None))
+    assert "\\u5b9e\\u73b0" in headers["x-vibe-router-reason"]
+    for value in headers.values():
+        value.encode("latin-1")
+
+
+def test_no_headers_for_requests_it_did_not_route(router: VibeRouter) -> None:
+    assert asyncio.run(router.async_post_call_response_headers_hook(chat("hi", "pool-chat-mini"), None, None)) is None
+
+
+class Captured(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def captured() -> Any:
+    handler = Captured()
+    logger = logging.getLogger("vibe_router")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+def with_preview(enabled: bool) -> VibeRouter:
+    document = yaml.safe_load(CONFIG.read_text())
+    document["vibe_router"]["log_preview"] = enabled
+    return VibeRouter(parse_config(document))
+
+
+def test_prompt_preview_only_when_asked(captured: Captured, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(litellm, "turn_off_message_logging", False)
+    hook(with_preview(False), chat("a secret plan"))
+    hook(with_preview(True), chat("a visible plan"))
+    assert not any("secret" in line for line in captured.lines)
+    assert any('preview="a visible plan"' in line for line in captured.lines)
+
+
+def test_turn_off_message_logging_wins_over_preview(captured: Captured, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(litellm, "turn_off_message_logging", True)
+    hook(with_preview(True), chat("a private plan"))
+    assert any("ROUTING DECISION" in line for line in captured.lines)
+    assert not any("private" in line for line in captured.lines)
