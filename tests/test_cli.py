@@ -88,7 +88,7 @@ def test_explain_json(capsys: pytest.CaptureFixture[str], text: str, pool: str, 
     ("claude_code_complex", "messages", "pool-claude-sonnet"),
     ("codex_hi", "responses", "pool-codex-mini"),
     ("codex_tool_loop", "responses", "pool-codex-standard"),
-    ("chat_image", "chat", "pool-chat-mini"),
+    ("chat_image", "chat", "pool-chat-standard"),  # the images scenario
 ])
 def test_explain_file_uses_the_bodys_model_and_format(capsys: pytest.CaptureFixture[str], name: str,
                                                       endpoint: str, pool: str) -> None:

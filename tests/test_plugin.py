@@ -102,12 +102,14 @@ def test_malformed_shapes_are_routed_without_raising(router: VibeRouter, body: d
 def test_headers_come_from_the_recorded_decision(router: VibeRouter) -> None:
     data = hook(router, chat("Implement a distributed consensus algorithm"))
     headers = asyncio.run(router.async_post_call_response_headers_hook(data, None, None))
+    assert len(headers.pop("x-vibe-router-session")) == 12
     assert headers == {
         "x-vibe-router-virtual-model": "auto-chat",
         "x-vibe-router-pool": "pool-chat-standard",
         "x-vibe-router-tier": "standard",
         "x-vibe-router-score": "193",
         "x-vibe-router-reason": "score: complex:implement+150 length+43",
+        "x-vibe-router-decided-by": "score",
     }
 
 

@@ -234,17 +234,26 @@ def test_continuation_responses(items: list[Any], expected: bool) -> None:
     assert build_view("responses", {"input": items}).continuation is expected
 
 
+TOOL_RESULT = user([{"type": "tool_result", "tool_use_id": "t", "content": "ok"}])
+
+
 @pytest.mark.parametrize(("endpoint", "body", "expected"), [
     ("messages", {"messages": [user("q"), {"role": "assistant", "content": [
-        {"type": "thinking", "thinking": "hmm", "signature": "sig"}, {"type": "text", "text": "a"}]}, user("q2")]},
+        {"type": "thinking", "thinking": "hmm", "signature": "sig"}, {"type": "tool_use", "id": "t"}]}, TOOL_RESULT]},
      True),
     ("messages", {"messages": [user("q"), {"role": "assistant", "content": [
-        {"type": "redacted_thinking", "data": "opaque"}]}, user("q2")]}, True),
+        {"type": "redacted_thinking", "data": "opaque"}]}, TOOL_RESULT]}, True),
     ("responses", {"input": [{"role": "user", "content": "q"},
                              {"type": "reasoning", "summary": [], "encrypted_content": "gAAA"}]}, True),
     ("chat", {"messages": [user("q"), {"role": "assistant", "content": "a", "reasoning_content": "because"},
-                           user("q2")]}, True),
+                           {"role": "tool", "content": "9C"}]}, True),
     ("chat", {"messages": [user("q"), {"role": "assistant", "content": "a"}, user("q2")]}, False),
+    # Reasoning from an earlier human turn does not bind the next turn to its pool.
+    ("messages", {"messages": [user("q"), {"role": "assistant", "content": [
+        {"type": "thinking", "thinking": "hmm", "signature": "sig"}, {"type": "text", "text": "a"}]}, user("q2")]},
+     False),
+    ("chat", {"messages": [user("q"), {"role": "assistant", "content": "a", "reasoning_content": "because"},
+                           user("q2")]}, False),
 ])
 def test_carries_reasoning(endpoint: str, body: dict[str, Any], expected: bool) -> None:
     assert build_view(endpoint, body).carries_reasoning is expected

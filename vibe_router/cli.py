@@ -135,6 +135,32 @@ def cmd_score(args: argparse.Namespace, stdin: TextIO | None = None, stdout: Tex
     return 1 if failures else 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    import redis
+
+    from vibe_router.sessions import redis_url_from_env
+    from vibe_router.stats import read_counters, render, summarize
+
+    config = load_config(resolve_config_path(args.config))
+    url = args.redis_url or redis_url_from_env()
+    if not url:
+        print("vibe-router: no Redis configured (set REDIS_URL or REDIS_HOST/REDIS_PORT/REDIS_PASSWORD, "
+              "or pass --redis-url); counters live in Redis", file=sys.stderr)
+        return 2
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        counters = read_counters(client, config)
+    except redis.RedisError as exc:
+        print(f"vibe-router: cannot read counters from Redis: {exc}", file=sys.stderr)
+        return 2
+    all_stats = [summarize(config.virtual_models[name], values, config.prices) for name, values in counters.items()]
+    if args.json:
+        print(json.dumps([stats.to_json() for stats in all_stats], indent=2))
+    else:
+        print(render(all_stats))
+    return 0
+
+
 def cmd_echo_upstream(args: argparse.Namespace) -> int:
     from vibe_router.echo_upstream import main as echo_main
 
@@ -160,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--file", help="read a JSON request body (or text) from this file")
     explain.add_argument("--json", action="store_true", help="print the decision as JSON")
     policy_command("score", "score JSON request bodies, one per line on stdin; JSON decisions out", cmd_score)
+
+    stats = commands.add_parser("stats", help="decision counters, share routed cheap, estimated saving (Redis)")
+    stats.add_argument("--config", help="LiteLLM config with a vibe_router section")
+    stats.add_argument("--redis-url", help="default: REDIS_URL, else REDIS_HOST/REDIS_PORT/REDIS_PASSWORD")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(func=cmd_stats)
 
     echo = commands.add_parser("echo-upstream", help="run the local fake LLM upstream used by --demo and tests")
     echo.add_argument("--host", default="127.0.0.1")

@@ -5,7 +5,6 @@ Every error names the key it is about, so a bad config stops the proxy with one 
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,21 +13,33 @@ from typing import Any
 
 import yaml
 
+from vibe_router.config_conversation import (
+    Price,
+    Sticky,
+    parse_overrides,
+    parse_prices,
+    parse_redis,
+    parse_scenarios,
+    parse_sticky,
+)
+from vibe_router.config_values import (
+    ConfigError,
+    boolean,
+    mapping,
+    number,
+    optional_string,
+    positive_int,
+    reject_unknown,
+)
+from vibe_router.overrides import OverrideSettings
 from vibe_router.request import DEFAULT_MAX_TEXT_CHARS, DEFAULT_WRAPPER_TAGS, WrapperStripper
+from vibe_router.scenarios import Scenarios
 from vibe_router.scoring import Scorer, ScorerSettingsError, build_scorer
+from vibe_router.sessions import RedisSettings
 
 SECTION = "vibe_router"
 CONFIG_ENV = "VIBE_ROUTER_CONFIG"
 DEFAULT_CONFIG_FILE = "config_final.yaml"
-
-
-class ConfigError(ValueError):
-    """A config problem at `key` (a dotted path into the YAML file)."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(f"{key}: {message}")
-        self.key = key
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,12 @@ class VirtualModel:
     tiers: tuple[Tier, ...]
     scorer: Scorer
     scorer_name: str
+    sticky: Sticky = field(default_factory=Sticky)
+    scenarios: Scenarios = field(default_factory=Scenarios)
+    shadow: bool = False
+
+    def tier_index(self, name: str) -> int:
+        return next(index for index, tier in enumerate(self.tiers) if tier.name == name)
 
     def tier_for(self, score: float) -> Tier:
         chosen = self.tiers[0]
@@ -60,7 +77,25 @@ class RouterConfig:
     log_preview: bool = False
     max_scored_chars: int = DEFAULT_MAX_TEXT_CHARS
     stripper: WrapperStripper = field(default_factory=WrapperStripper)
+    session_header: str | None = None
+    overrides: OverrideSettings = field(default_factory=OverrideSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    prices: dict[str, Price] = field(default_factory=dict)
     source: str = ""
+
+    def virtual_model_for(self, model: object) -> VirtualModel | None:
+        """The virtual model a requested name routes as (its own name or a housekeeping client model)."""
+        if not isinstance(model, str):
+            return None
+        return self.virtual_models.get(model) or self.client_model_aliases().get(model)
+
+    def client_model_aliases(self) -> dict[str, VirtualModel]:
+        return {
+            alias: virtual
+            for virtual in self.virtual_models.values()
+            if virtual.scenarios.housekeeping is not None
+            for alias in virtual.scenarios.housekeeping.client_models
+        }
 
 
 def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -86,13 +121,14 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
     if not isinstance(section, dict):
         raise ConfigError(SECTION, "missing section (the routing policy lives under a top-level `vibe_router:` key)")
     pools = _model_names(document)
-    _reject_unknown(section, SECTION, SECTION_KEYS)
-    scorer_sections = _mapping(section.get("scorers", {}), f"{SECTION}.scorers")
-    virtual = _mapping(section.get("virtual_models"), f"{SECTION}.virtual_models")
+    reject_unknown(section, SECTION, SECTION_KEYS)
+    scorer_sections = mapping(section.get("scorers", {}), f"{SECTION}.scorers")
+    virtual = mapping(section.get("virtual_models"), f"{SECTION}.virtual_models")
     if not virtual:
         raise ConfigError(f"{SECTION}.virtual_models", "declare at least one virtual model")
+    shadow = boolean(section.get("shadow", False), f"{SECTION}.shadow")
     models = {
-        name: _virtual_model(name, spec, pools, scorer_sections, virtual) for name, spec in virtual.items()
+        name: _virtual_model(name, spec, pools, scorer_sections, virtual, shadow) for name, spec in virtual.items()
     }
     tags = section.get("wrapper_tags", list(DEFAULT_WRAPPER_TAGS))
     if not isinstance(tags, list) or not all(isinstance(tag, str) and tag for tag in tags):
@@ -100,26 +136,40 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
     return RouterConfig(
         virtual_models=models,
         pools=frozenset(pools),
-        log_preview=_boolean(section.get("log_preview", False), f"{SECTION}.log_preview"),
-        max_scored_chars=_positive_int(
+        log_preview=boolean(section.get("log_preview", False), f"{SECTION}.log_preview"),
+        max_scored_chars=positive_int(
             section.get("max_scored_chars", DEFAULT_MAX_TEXT_CHARS), f"{SECTION}.max_scored_chars"
         ),
         stripper=WrapperStripper(tuple(tags)),
+        session_header=optional_string(
+            mapping(section.get("sessions"), f"{SECTION}.sessions").get("header"), f"{SECTION}.sessions.header"
+        ),
+        overrides=parse_overrides(section.get("overrides"), f"{SECTION}.overrides"),
+        redis=parse_redis(section.get("redis"), f"{SECTION}.redis"),
+        prices=parse_prices(section.get("prices"), f"{SECTION}.prices", pools),
         source=source,
     )
 
 
-SECTION_KEYS = {"log_preview", "max_scored_chars", "scorers", "virtual_models", "wrapper_tags"}
-VIRTUAL_MODEL_KEYS = {"scorer", "scorer_settings", "tiers"}
+SECTION_KEYS = {
+    "log_preview", "max_scored_chars", "scorers", "virtual_models", "wrapper_tags",
+    "sessions", "overrides", "redis", "prices", "shadow",
+}
+VIRTUAL_MODEL_KEYS = {"scorer", "scorer_settings", "tiers", "sticky", "scenarios", "shadow"}
 TIER_KEYS = {"name", "pool", "min_score"}
 
 
 def _virtual_model(
-    name: str, spec: Any, pools: list[str], scorer_sections: dict[str, Any], virtual_names: Iterable[str]
+    name: str,
+    spec: Any,
+    pools: list[str],
+    scorer_sections: dict[str, Any],
+    virtual_names: Iterable[str],
+    shadow: bool,
 ) -> VirtualModel:
     key = f"{SECTION}.virtual_models.{name}"
-    spec = _mapping(spec, key)
-    _reject_unknown(spec, key, VIRTUAL_MODEL_KEYS)
+    spec = mapping(spec, key)
+    reject_unknown(spec, key, VIRTUAL_MODEL_KEYS)
     if name not in pools:
         raise ConfigError(key, "virtual model is not in model_list (list it there: it is the fail-open route)")
     tiers = _tiers(spec.get("tiers"), f"{key}.tiers", pools, virtual_names)
@@ -127,7 +177,16 @@ def _virtual_model(
     if not isinstance(scorer_name, str):
         raise ConfigError(f"{key}.scorer", "must be the name of a scorer")
     scorer = _scorer(scorer_name, spec.get("scorer_settings", {}), scorer_sections, key)
-    return VirtualModel(name=name, tiers=tiers, scorer=scorer, scorer_name=scorer_name)
+    tier_names = [tier.name for tier in tiers]
+    return VirtualModel(
+        name=name,
+        tiers=tiers,
+        scorer=scorer,
+        scorer_name=scorer_name,
+        sticky=parse_sticky(spec.get("sticky"), f"{key}.sticky"),
+        scenarios=parse_scenarios(spec.get("scenarios"), f"{key}.scenarios", tier_names, pools),
+        shadow=boolean(spec.get("shadow", shadow), f"{key}.shadow"),
+    )
 
 
 def _tiers(value: Any, key: str, pools: list[str], virtual_names: Iterable[str]) -> tuple[Tier, ...]:
@@ -136,8 +195,8 @@ def _tiers(value: Any, key: str, pools: list[str], virtual_names: Iterable[str])
     tiers: list[Tier] = []
     for index, raw in enumerate(value):
         tier_key = f"{key}[{index}]"
-        raw = _mapping(raw, tier_key)
-        _reject_unknown(raw, tier_key, TIER_KEYS)
+        raw = mapping(raw, tier_key)
+        reject_unknown(raw, tier_key, TIER_KEYS)
         name, pool = raw.get("name"), raw.get("pool")
         if not isinstance(name, str) or not name:
             raise ConfigError(f"{tier_key}.name", "each tier needs a name")
@@ -157,8 +216,7 @@ def _threshold(raw: dict[str, Any], index: int, key: str, earlier: list[Tier]) -
         if value is not None:
             raise ConfigError(f"{key}.min_score", "the first (cheapest) tier takes every score: remove min_score")
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{key}.min_score", f"must be a finite number, got {value!r}")
+    value = number(value, f"{key}.min_score")
     previous = earlier[-1].min_score if earlier else None
     if previous is not None and value <= previous:
         raise ConfigError(f"{key}.min_score", f"thresholds must rise tier by tier ({value} <= {previous})")
@@ -169,8 +227,8 @@ def _scorer(name: str, overrides: Any, sections: dict[str, Any], key: str) -> Sc
     base = sections.get(name, {"kind": name} if name in ("heuristic", "learned") else None)
     if base is None:
         raise ConfigError(f"{key}.scorer", f"unknown scorer {name!r}: not defined under {SECTION}.scorers")
-    base = _mapping(base, f"{SECTION}.scorers.{name}")
-    overrides = _mapping(overrides, f"{key}.scorer_settings")
+    base = mapping(base, f"{SECTION}.scorers.{name}")
+    overrides = mapping(overrides, f"{key}.scorer_settings")
     settings = {**base, **overrides}
     kind = settings.get("kind", name)
     try:
@@ -185,29 +243,3 @@ def _model_names(document: dict[str, Any]) -> list[str]:
     if not isinstance(model_list, list):
         raise ConfigError("model_list", "missing: declare the virtual models and the pools there")
     return [entry["model_name"] for entry in model_list if isinstance(entry, dict) and "model_name" in entry]
-
-
-def _mapping(value: Any, key: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(key, f"must be a mapping, got {type(value).__name__}")
-    return value
-
-
-def _reject_unknown(section: dict[str, Any], key: str, allowed: set[str]) -> None:
-    for name in section:
-        if name not in allowed:
-            raise ConfigError(f"{key}.{name}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
-
-
-def _boolean(value: Any, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(key, f"must be true or false, got {value!r}")
-    return value
-
-
-def _positive_int(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(key, f"must be a positive whole number, got {value!r}")
-    return value

@@ -16,7 +16,10 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_config_path
 from vibe_router.logs import log, preview
-from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision, Policy
+from vibe_router.overrides import Caller
+from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
+from vibe_router.router import Router, RouteRequest
+from vibe_router.sessions import SessionStore
 
 METADATA_KEY = "vibe_router"
 CONFIG_ERROR_EXIT = 78  # EX_CONFIG
@@ -32,35 +35,46 @@ METADATA_FIELD = {
 class VibeRouter(CustomLogger):
     """Rewrites a virtual model to the pool its request needs."""
 
-    def __init__(self, config: RouterConfig) -> None:
+    def __init__(self, config: RouterConfig, store: SessionStore | None = None) -> None:
         super().__init__()
-        self.policy = Policy(config)
+        self.router = Router(config, store)
+        self.policy = self.router.policy
 
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
         endpoint = CALL_TYPE_ENDPOINTS.get(str(call_type))
-        if endpoint is None or not isinstance(data, dict) or not self.policy.is_virtual(data.get("model")):
+        if endpoint is None or not isinstance(data, dict):
+            return data
+        virtual = self.policy.virtual_model_for(data.get("model"))
+        if virtual is None:
             return data
         try:
-            self._route(endpoint, data)
+            await self._route(endpoint, data, user_api_key_dict)
         except Exception as exc:  # a router failure never fails the request
             log.error(
                 "ROUTING FAILURE virtual_model=%s endpoint=%s error=%s: fail open to the virtual model's deployment",
-                data.get("model"), endpoint, type(exc).__name__,
+                virtual.name, endpoint, type(exc).__name__,
             )
-            _metadata(data, endpoint)[METADATA_KEY] = {"virtual_model": data.get("model"), "fail_open": True}
+            data["model"] = virtual.name
+            _metadata(data, endpoint)[METADATA_KEY] = {"virtual_model": virtual.name, "fail_open": True}
+            self.router.count_fields(virtual.name, {"fail_open": 1})
         return data
 
-    def _route(self, endpoint: str, data: dict) -> None:
+    async def _route(self, endpoint: str, data: dict, user_api_key_dict: Any) -> None:
         started = time.perf_counter()
-        model = data["model"]
-        turn = self.policy.view(endpoint, data)
-        decision = self.policy.decide_view(model, turn)
+        metadata = _metadata(data, endpoint)
+        request = RouteRequest(endpoint, data, _request_headers(data, metadata), _caller(user_api_key_dict, metadata))
+        routed = await self.router.route(request)
+        if routed is None:
+            return
+        decision = routed.decision
         record = decision.to_metadata()
         record["decision_ms"] = round((time.perf_counter() - started) * 1000, 3)
-        data["model"] = decision.pool
-        _metadata(data, endpoint)[METADATA_KEY] = record
+        if not decision.shadow:
+            data["model"] = decision.pool
+        metadata[METADATA_KEY] = record
         show_preview = self.policy.config.log_preview and not litellm.turn_off_message_logging
-        log.info("%s", decision_line(decision, record["decision_ms"], preview(turn.text) if show_preview else None))
+        text_preview = preview(routed.turn.text) if show_preview else None
+        log.info("%s", decision_line(decision, record["decision_ms"], text_preview))
 
     async def async_post_call_response_headers_hook(
         self,
@@ -87,11 +101,19 @@ class VibeRouter(CustomLogger):
             if not record:
                 return
             latency_ms = (end_time - start_time).total_seconds() * 1000
-            served = kwargs.get("model") or record.get("pool")
+            logged = kwargs.get("standard_logging_object") or {}
+            served = logged.get("model_group") or kwargs.get("model") or record.get("pool")
             line = "%s virtual_model=%s pool=%s served_by=%s latency_ms=%.0f"
             (log.info if outcome == "SUCCESS" else log.warning)(
                 line, outcome, record.get("virtual_model"), record.get("pool"), served, latency_ms
             )
+            if outcome == "SUCCESS":
+                self.router.count_fields(record["virtual_model"], {
+                    f"tokens_in:{served}": int(logged.get("prompt_tokens") or 0),
+                    f"tokens_out:{served}": int(logged.get("completion_tokens") or 0),
+                })
+            else:
+                self.router.count_fields(record["virtual_model"], {f"failures:{served}": 1})
         except Exception as exc:  # logging must never disturb a request
             log.debug("outcome log skipped: %s", exc)
 
@@ -107,8 +129,12 @@ def decision_line(decision: Decision, decision_ms: float, text_preview: str | No
         f"endpoint={decision.endpoint}",
         f"classifier={decision.scorer}",
         f'reasons="{decision.reason_summary(limit=8)}"',
+        f"decided_by={decision.decided_by}",
+        f"session={decision.session or '-'}",
         f"decision_ms={decision_ms}",
     ]
+    if decision.shadow:
+        fields.append("mode=shadow")
     if text_preview is not None:
         fields.append(f"preview={text_preview}")
     return " ".join(fields)
@@ -121,6 +147,25 @@ def _metadata(data: dict, endpoint: str) -> dict:
         metadata = {}
         data[field] = metadata
     return metadata
+
+
+def _request_headers(data: dict, metadata: dict) -> dict[str, str]:
+    for source in (metadata.get("headers"), (data.get("proxy_server_request") or {}).get("headers")):
+        if isinstance(source, dict):
+            return source
+    return {}
+
+
+def _caller(user_api_key_dict: Any, metadata: dict) -> Caller:
+    def pick(attribute: str, key: str) -> str | None:
+        value = getattr(user_api_key_dict, attribute, None) or metadata.get(key)
+        return value if isinstance(value, str) else None
+
+    return Caller(
+        key_hash=pick("token", "user_api_key_hash"),
+        key_alias=pick("key_alias", "user_api_key_alias"),
+        team_alias=pick("team_alias", "user_api_key_team_alias"),
+    )
 
 
 def _find_record(container: dict) -> dict | None:
@@ -149,7 +194,8 @@ def build_router_instance() -> VibeRouter:
         # Exit here rather than raise: the proxy would bury the line under a long traceback.
         os._exit(CONFIG_ERROR_EXIT)
     log.info(
-        "plugin loaded: config=%s virtual_models=%s pools=%d",
+        "plugin loaded: config=%s virtual_models=%s pools=%d sessions=%s",
         path, ",".join(config.virtual_models), len(config.pools),
+        "redis" if config.redis.url else "in-process (no REDIS_HOST/REDIS_URL)",
     )
     return VibeRouter(config)

@@ -1,11 +1,14 @@
-"""Virtual model -> score -> tier -> pool, as a `Decision` that explains itself."""
+"""Virtual model -> scenario or score -> tier -> pool, as a `Decision` that explains itself.
+
+Pure: no I/O. `router.Router` adds overrides, session stickiness and counters around it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from vibe_router.config import RouterConfig
+from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.request import TurnView, build_view
 from vibe_router.scoring import Reason
 
@@ -33,6 +36,10 @@ class Decision:
     scorer: str
     endpoint: str
     decided_by: str = "score"
+    note: str = ""
+    session: str | None = None
+    shadow: bool = False
+    in_ladder: bool = True
 
     @property
     def label(self) -> str:
@@ -41,7 +48,8 @@ class Decision:
 
     def reason_summary(self, limit: int = MAX_HEADER_REASONS) -> str:
         strongest = sorted(self.reasons, key=lambda reason: abs(reason.weight), reverse=True)[:limit]
-        return f"{self.decided_by}: " + (" ".join(str(reason) for reason in strongest) or "no features")
+        features = " ".join(str(reason) for reason in strongest) or "no features"
+        return f"{self.decided_by}: " + (f"{self.note}; {features}" if self.note else features)
 
     def to_metadata(self) -> dict[str, Any]:
         return {
@@ -53,6 +61,9 @@ class Decision:
             "reasons": [{"feature": r.feature, "weight": r.weight} for r in self.reasons],
             "classifier": self.scorer,
             "decided_by": self.decided_by,
+            "note": self.note,
+            "session": self.session,
+            "shadow": self.shadow,
             "endpoint": self.endpoint,
         }
 
@@ -68,6 +79,9 @@ class Decision:
             scorer=record.get("classifier", ""),
             endpoint=record.get("endpoint", ""),
             decided_by=record.get("decided_by", "score"),
+            note=record.get("note", ""),
+            session=record.get("session"),
+            shadow=record.get("shadow", False),
         )
 
     def headers(self) -> dict[str, str]:
@@ -77,43 +91,78 @@ class Decision:
             "tier": self.tier,
             "score": f"{self.score:g}",
             "reason": self.reason_summary(),
+            "decided-by": self.decided_by,
         }
+        if self.session:
+            values["session"] = self.session
+        if self.shadow:
+            values["mode"] = "shadow"
         return {HEADER_PREFIX + name: _header_safe(value) for name, value in values.items()}
 
 
 class Policy:
-    """Decides which pool serves a request for a virtual model."""
+    """Decides which pool serves a request for a virtual model, before stickiness."""
 
     def __init__(self, config: RouterConfig) -> None:
         self.config = config
 
+    def virtual_model_for(self, model: Any) -> VirtualModel | None:
+        return self.config.virtual_model_for(model)
+
     def is_virtual(self, model: Any) -> bool:
-        return isinstance(model, str) and model in self.config.virtual_models
+        return self.config.virtual_model_for(model) is not None
 
     def view(self, endpoint: str, body: dict[str, Any]) -> TurnView:
         return build_view(endpoint, body, self.config.stripper, self.config.max_scored_chars)
 
     def decide(self, endpoint: str, body: dict[str, Any]) -> Decision | None:
-        """The decision for a request body, or None when its model is not virtual."""
+        """The decision for a request body alone, or None when its model is not virtual."""
         model = body.get("model")
         if not self.is_virtual(model):
             return None
         return self.decide_view(model, self.view(endpoint, body))
 
     def decide_view(self, model: str, turn: TurnView) -> Decision:
-        virtual = self.config.virtual_models[model]
+        """Scenario, else score (raised to the thinking minimum), as a Decision."""
+        virtual = self.config.virtual_model_for(model)
+        if virtual is None:
+            raise ValueError(f"{model!r} is not a virtual model")
         score = virtual.scorer.score(turn)
-        tier = virtual.tier_for(score.value)
-        return Decision(
-            virtual_model=model,
-            pool=tier.pool,
-            tier=tier.name,
-            tier_index=virtual.tiers.index(tier),
+        decision = Decision(
+            virtual_model=virtual.name,
+            pool="",
+            tier="",
+            tier_index=0,
             score=round(score.value, 4),
             reasons=score.reasons,
             scorer=virtual.scorer_name,
             endpoint=turn.endpoint,
+            shadow=virtual.shadow,
         )
+        scenario = virtual.scenarios.route(turn, model)
+        if scenario is not None:
+            name, detail, target = scenario
+            decided_by = f"scenario:{name}"
+            if target is not None and target.pool is not None:
+                return replace(decision, pool=target.pool, tier=name, tier_index=len(virtual.tiers),
+                               decided_by=decided_by, note=detail, in_ladder=False)
+            index = 0 if target is None else virtual.tier_index(target.tier or "")
+            return with_tier(virtual, replace(decision, decided_by=decided_by, note=detail), index)
+        index = virtual.tiers.index(virtual.tier_for(score.value))
+        thinking = virtual.scenarios.thinking
+        if thinking is not None and thinking.matches(turn):
+            floor = virtual.tier_index(thinking.min_tier)
+            if floor > index:
+                effort = turn.reasoning_effort or "thinking"
+                return with_tier(virtual, replace(decision, decided_by="scenario:thinking",
+                                                  note=f"{effort} sets the minimum tier"), floor)
+        return with_tier(virtual, decision, index)
+
+
+def with_tier(virtual: VirtualModel, decision: Decision, index: int) -> Decision:
+    index = max(0, min(index, len(virtual.tiers) - 1))
+    tier = virtual.tiers[index]
+    return replace(decision, pool=tier.pool, tier=tier.name, tier_index=index, in_ladder=True)
 
 
 def _header_safe(value: str) -> str:

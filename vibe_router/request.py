@@ -53,6 +53,7 @@ class TurnView:
     carries_reasoning: bool = False
     max_tokens: int | None = None
     system_text: str = ""
+    first_text: str = ""
 
 
 class WrapperStripper:
@@ -120,8 +121,8 @@ class _ViewBuilder:
         else:
             messages = _as_list(body.get("messages"))
         system_text = self._system_text(endpoint, body, messages)
-        text, turns, conversation = self._walk(messages)
-        continuation = _is_continuation(messages)
+        text, first, turns, conversation = self._walk(messages)
+        continuation = self._is_continuation(messages)
         effort = _reasoning_effort(body)
         return TurnView(
             endpoint=endpoint,
@@ -138,6 +139,7 @@ class _ViewBuilder:
             carries_reasoning=self.carries_reasoning,
             max_tokens=_max_tokens(body),
             system_text=system_text,
+            first_text=first,
         )
 
     def _system_text(self, endpoint: str, body: dict[str, Any], messages: list[Any]) -> str:
@@ -147,9 +149,12 @@ class _ViewBuilder:
                 parts.append(self._plain_text(message.get("content")))
         return bound("\n".join(part for part in parts if part), self.limit)
 
-    def _walk(self, messages: list[Any]) -> tuple[str, int, int]:
-        """Newest human text, number of human turns, number of conversation messages."""
-        newest = ""
+    def _walk(self, messages: list[Any]) -> tuple[str, str, int, int]:
+        """Newest and first human text, number of human turns, number of conversation messages.
+
+        Reasoning counts only after the newest human text: it is what the next call must read.
+        """
+        newest = first = ""
         turns = 0
         conversation = 0
         for message in messages:
@@ -170,7 +175,26 @@ class _ViewBuilder:
             if human:
                 turns += 1
                 newest = human
-        return newest, turns, conversation
+                first = first or human
+                self.carries_reasoning = False
+        return newest, first, turns, conversation
+
+    def _is_continuation(self, messages: list[Any]) -> bool:
+        """The last message hands a tool's result back, with no new human words."""
+        for message in reversed(messages):
+            if not isinstance(message, dict) or message.get("role") in CONTEXT_ROLES:
+                continue
+            role = message.get("role")
+            if role in ("tool", "function"):
+                return True
+            if role != "user":
+                return False
+            parts = [part for part in _as_list(message.get("content")) if isinstance(part, dict)]
+            if not any(part.get("type") in TOOL_RESULT_PART_TYPES for part in parts):
+                return False
+            words = (part.get("text") for part in parts if isinstance(part.get("text"), str))
+            return not any(self.stripper.strip(bound(text, self.limit)) for text in words)
+        return False
 
     def _note_assistant(self, message: dict[str, Any], content: Any) -> None:
         if message.get("reasoning_content") or message.get("thinking_blocks"):
@@ -254,21 +278,6 @@ def _responses_items(value: Any) -> list[Any]:
         else:
             items.append({"role": "assistant", "type": item.get("type"), "content": item.get("content")})
     return items
-
-
-def _is_continuation(messages: list[Any]) -> bool:
-    """The last message hands a tool's result back rather than new human words."""
-    for message in reversed(messages):
-        if not isinstance(message, dict) or message.get("role") in CONTEXT_ROLES:
-            continue
-        role = message.get("role")
-        if role in ("tool", "function"):
-            return True
-        if role != "user":
-            return False
-        parts = [part for part in _as_list(message.get("content")) if isinstance(part, dict)]
-        return bool(parts) and any(part.get("type") in TOOL_RESULT_PART_TYPES for part in parts)
-    return False
 
 
 def _reasoning_effort(body: dict[str, Any]) -> str | None:

@@ -1,0 +1,95 @@
+"""Forcing a tier: the `x-vibe-route` header and the inline `[[route:TIER]]` tag.
+
+The tag is always removed from the request before it goes upstream; it is honoured only
+where the config allows overrides (globally, or for listed key or team aliases).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+TAG = re.compile(r"\s*\[\[route:([A-Za-z0-9_-]{1,40})\]\]")
+DEFAULT_HEADER = "x-vibe-route"
+
+
+@dataclass(frozen=True)
+class OverrideSettings:
+    header: str = DEFAULT_HEADER
+    inline_tag: bool = True
+    allow_all: bool = False
+    allow_keys: frozenset[str] = frozenset()
+    allow_teams: frozenset[str] = frozenset()
+
+    def allowed(self, caller: Caller) -> bool:
+        return (
+            self.allow_all
+            or bool({caller.key_alias, caller.key_hash} & self.allow_keys)
+            or (caller.team_alias is not None and caller.team_alias in self.allow_teams)
+        )
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent the request, as LiteLLM's auth saw it."""
+
+    key_hash: str | None = None
+    key_alias: str | None = None
+    team_alias: str | None = None
+
+
+@dataclass(frozen=True)
+class Override:
+    tier: str
+    source: str  # "header" or "tag"
+
+
+def requested_override(headers: Mapping[str, str], text: str, settings: OverrideSettings) -> Override | None:
+    """The tier the request asks for, if any (permission is checked separately)."""
+    for name, value in headers.items():
+        if str(name).lower() == settings.header and isinstance(value, str) and value.strip():
+            return Override(value.strip().lower(), "header")
+    if settings.inline_tag and "[[route:" in text:
+        found = TAG.search(text)
+        if found:
+            return Override(found.group(1).lower(), "tag")
+    return None
+
+
+def strip_tags(body: dict[str, Any]) -> bool:
+    """Remove every inline route tag from the user's text in a request body, in place."""
+    changed = False
+    if isinstance(body.get("prompt"), str):
+        body["prompt"], changed = _strip(body["prompt"])
+    for key in ("messages", "input"):
+        value = body.get(key)
+        if isinstance(value, str):
+            body[key], hit = _strip(value)
+            changed |= hit
+        elif isinstance(value, list):
+            for message in value:
+                if isinstance(message, dict) and message.get("role") == "user":
+                    changed |= _strip_content(message)
+    return changed
+
+
+def _strip_content(message: dict[str, Any]) -> bool:
+    content = message.get("content")
+    if isinstance(content, str):
+        message["content"], changed = _strip(content)
+        return changed
+    changed = False
+    for part in content if isinstance(content, list) else ():
+        if isinstance(part, dict) and isinstance(part.get("text"), str):
+            part["text"], hit = _strip(part["text"])
+            changed |= hit
+    return changed
+
+
+def _strip(text: str) -> tuple[str, bool]:
+    if "[[route:" not in text:
+        return text, False
+    stripped = TAG.sub("", text).strip()
+    return stripped, stripped != text

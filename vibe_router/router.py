@@ -1,0 +1,125 @@
+"""Route a conversation, not a request: overrides, stickiness and counters around `Policy`."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from vibe_router.config import RouterConfig, VirtualModel
+from vibe_router.logs import log
+from vibe_router.overrides import Caller, requested_override, strip_tags
+from vibe_router.policy import Decision, Policy, with_tier
+from vibe_router.request import TurnView
+from vibe_router.session_id import find_session_id
+from vibe_router.sessions import SessionStore
+
+CHARS_PER_TOKEN = 4
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    endpoint: str
+    body: dict[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+    caller: Caller = field(default_factory=Caller)
+
+
+@dataclass(frozen=True)
+class Routed:
+    decision: Decision
+    turn: TurnView
+
+
+class Router:
+    """The engine's entry point: one decision per request, shared state in `store`."""
+
+    def __init__(self, config: RouterConfig, store: SessionStore | None = None) -> None:
+        self.config = config
+        self.policy = Policy(config)
+        self.store = store or SessionStore(config.redis)
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def route(self, request: RouteRequest) -> Routed | None:
+        """The decision for a request, or None when its model is not virtual.
+
+        May edit `request.body` in place: inline route tags are removed.
+        """
+        body = request.body
+        model = body.get("model")
+        virtual = self.policy.virtual_model_for(model)
+        if virtual is None:
+            return None
+        turn = self.policy.view(request.endpoint, body)
+        override = requested_override(request.headers, turn.text, self.config.overrides)
+        if strip_tags(body):
+            turn = self.policy.view(request.endpoint, body)
+        decision = self.policy.decide_view(model, turn)
+        session = find_session_id(
+            body, request.headers, request.caller.key_hash or "", turn.first_text, self.config.session_header
+        )
+        decision = replace(decision, session=session.short)
+        if override is not None:
+            forced = self._forced(virtual, decision, override.tier, override.source, request.caller)
+            if forced is not None:
+                return self._finish(Routed(forced, turn))
+        if decision.in_ladder and not decision.decided_by.startswith("scenario:housekeeping"):
+            decision = await self._stick(virtual, decision, turn, session.value)
+        return self._finish(Routed(decision, turn))
+
+    def _forced(
+        self, virtual: VirtualModel, decision: Decision, tier: str, source: str, caller: Caller
+    ) -> Decision | None:
+        names = [t.name for t in virtual.tiers]
+        if not self.config.overrides.allowed(caller):
+            log.warning("OVERRIDE IGNORED virtual_model=%s source=%s tier=%s: not allowed for this key", virtual.name,
+                        source, tier)
+            return None
+        if tier not in names:
+            log.warning("OVERRIDE IGNORED virtual_model=%s source=%s: unknown tier %r", virtual.name, source, tier)
+            return None
+        scored = f"scored {decision.tier} ({decision.score:g})"
+        return with_tier(virtual, replace(decision, decided_by=f"override:{source}", note=scored), names.index(tier))
+
+    async def _stick(self, virtual: VirtualModel, decision: Decision, turn: TurnView, session: str) -> Decision:
+        sticky = virtual.sticky
+        if sticky.mode == "off":
+            return decision
+        keeps_state = turn.continuation or turn.carries_reasoning
+        mode = "first" if keeps_state or sticky.mode == "pin" else "max"
+        digest = hashlib.sha256(session.encode("utf-8", "replace")).hexdigest()[:32]
+        key = self.store.key("session", virtual.name, digest)
+        index, _ = await self.store.apply_tier(key, mode, decision.tier_index, sticky.ttl_seconds)
+        if keeps_state:
+            why = "continuation" if turn.continuation else "reasoning"
+            note = "tool result: kept the session's tier" if turn.continuation else "carries reasoning from its pool"
+        elif index != decision.tier_index:
+            why, note = f"sticky:{sticky.mode}", f"scored {decision.tier} ({decision.score:g}), session holds"
+        else:
+            return decision
+        return with_tier(virtual, replace(decision, decided_by=why, note=note), index)
+
+    def _finish(self, routed: Routed) -> Routed:
+        self.count(routed.decision, {"tokens_in_estimate": routed.turn.total_chars // CHARS_PER_TOKEN})
+        return routed
+
+    def count(self, decision: Decision, extra: Mapping[str, int] | None = None) -> None:
+        """Add a decision to the per-virtual-model counters, without delaying the request."""
+        fields = {"decisions": 1, f"tier:{decision.tier}": 1, f"by:{decision.decided_by}": 1}
+        if decision.decided_by.startswith("override:"):
+            fields["overrides"] = 1
+        for name, amount in (extra or {}).items():
+            fields[f"{name}:{decision.pool}"] = amount
+        self.count_fields(decision.virtual_model, fields)
+
+    def count_fields(self, virtual_model: str, fields: dict[str, int]) -> None:
+        key = self.store.key("stats", virtual_model)
+        try:
+            task = asyncio.get_running_loop().create_task(self.store.count(key, fields))
+        except RuntimeError:  # no running loop (CLI use): count locally
+            self.store.local.count(key, fields)
+            return
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

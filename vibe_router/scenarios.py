@@ -1,0 +1,91 @@
+"""Request kinds that decide the tier on their own (claude-code-router's scenarios).
+
+Each is optional per virtual model. A scenario names a tier of the ladder or a pool outside
+it (a long-context or vision pool); `thinking` only sets a minimum tier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vibe_router.request import TurnView
+
+CHARS_PER_TOKEN = 4
+DEFAULT_HOUSEKEEPING_PATTERNS = (
+    "write a 5-10 word title",
+    "generate a concise title",
+    "title for this conversation",
+    "summarize this coding conversation",
+    "summarize the conversation so far",
+    "analyze if this message indicates a new conversation topic",
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a scenario sends a request: a tier of the ladder, or a pool outside it."""
+
+    tier: str | None = None
+    pool: str | None = None
+
+
+@dataclass(frozen=True)
+class Housekeeping:
+    max_tokens: int | None = None
+    patterns: tuple[str, ...] = DEFAULT_HOUSEKEEPING_PATTERNS
+    client_models: frozenset[str] = frozenset()
+
+    def matches(self, turn: TurnView, requested_model: str) -> str | None:
+        if requested_model in self.client_models:
+            return "small-fast-model"
+        if self.max_tokens is not None and turn.max_tokens is not None and turn.max_tokens <= self.max_tokens:
+            return f"max_tokens<={self.max_tokens}"
+        haystack = (turn.system_text[:4000] + "\n" + turn.text[:2000]).lower()
+        for pattern in self.patterns:
+            if pattern in haystack:
+                return "title-or-summary"
+        return None
+
+
+@dataclass(frozen=True)
+class LongContext:
+    min_tokens: int
+    target: Target
+
+    def matches(self, turn: TurnView) -> bool:
+        return turn.total_chars // CHARS_PER_TOKEN >= self.min_tokens
+
+
+@dataclass(frozen=True)
+class Thinking:
+    min_tier: str
+    efforts: frozenset[str] = frozenset({"high", "xhigh", "max"})
+    thinking_types: bool = True
+
+    def matches(self, turn: TurnView) -> bool:
+        if turn.reasoning_effort is not None:
+            return turn.reasoning_effort in self.efforts
+        return self.thinking_types and turn.thinking
+
+
+@dataclass(frozen=True)
+class Scenarios:
+    housekeeping: Housekeeping | None = None
+    long_context: LongContext | None = None
+    images: Target | None = None
+    thinking: Thinking | None = None
+
+    def route(self, turn: TurnView, requested_model: str) -> tuple[str, str, Target | None] | None:
+        """(scenario name, detail, target) for the first scenario that takes the request.
+
+        Housekeeping's target is None: it means the cheapest tier.
+        """
+        if self.housekeeping is not None:
+            detail = self.housekeeping.matches(turn, requested_model)
+            if detail:
+                return "housekeeping", detail, None
+        if self.long_context is not None and self.long_context.matches(turn):
+            return "long_context", f"~{turn.total_chars // CHARS_PER_TOKEN} tokens", self.long_context.target
+        if self.images is not None and turn.images:
+            return "images", f"{turn.images} image(s)", self.images
+        return None

@@ -1,0 +1,80 @@
+"""Which conversation a request belongs to, from what the clients already send."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+GENERIC_HEADER = "x-session-id"
+CLAUDE_CODE_HEADER = "x-claude-code-session-id"
+CODEX_HEADERS = ("session-id", "thread-id")
+MAX_ID_CHARS = 200
+
+
+@dataclass(frozen=True)
+class SessionId:
+    value: str
+    source: str
+
+    @property
+    def short(self) -> str:
+        """A short, stable label for logs and headers (never the raw id)."""
+        return hashlib.sha256(self.value.encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def find_session_id(
+    body: Mapping[str, Any],
+    headers: Mapping[str, str],
+    api_key: str = "",
+    first_text: str = "",
+    extra_header: str | None = None,
+) -> SessionId:
+    """The first of: a session header, Claude Code's id, Codex's id, LiteLLM's, else a hash."""
+    lowered = {str(k).lower(): v for k, v in headers.items()}
+    for name in (extra_header, GENERIC_HEADER):
+        if name and _usable(lowered.get(name.lower())):
+            return SessionId(_clip(lowered[name.lower()]), f"header:{name.lower()}")
+    if _usable(lowered.get(CLAUDE_CODE_HEADER)):
+        return SessionId(_clip(lowered[CLAUDE_CODE_HEADER]), "claude-code")
+    from_metadata = _claude_code_metadata_session(body.get("metadata"))
+    if from_metadata:
+        return SessionId(from_metadata, "claude-code")
+    if _usable(body.get("prompt_cache_key")):
+        return SessionId(_clip(body["prompt_cache_key"]), "codex")
+    for name in CODEX_HEADERS:
+        if _usable(lowered.get(name)):
+            return SessionId(_clip(lowered[name]), "codex")
+    if _usable(body.get("litellm_session_id")):
+        return SessionId(_clip(body["litellm_session_id"]), "litellm")
+    digest = hashlib.sha256(f"{api_key}\x00{first_text}".encode("utf-8", "replace")).hexdigest()
+    return SessionId(f"hash:{digest[:32]}", "hash")
+
+
+def _claude_code_metadata_session(metadata: Any) -> str | None:
+    """Claude Code puts `{"session_id": ...}` (JSON) or `..._session_<id>` in metadata.user_id."""
+    if not isinstance(metadata, Mapping):
+        return None
+    user_id = metadata.get("user_id")
+    if isinstance(user_id, str) and user_id.startswith("{"):
+        try:
+            user_id = json.loads(user_id)
+        except ValueError:
+            return None
+    if isinstance(user_id, Mapping):
+        found = user_id.get("session_id")
+        return _clip(found) if _usable(found) else None
+    if isinstance(user_id, str) and "_session_" in user_id:
+        found = user_id.rsplit("_session_", 1)[1]
+        return _clip(found) if _usable(found) else None
+    return None
+
+
+def _usable(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _clip(value: str) -> str:
+    return value.strip()[:MAX_ID_CHARS]
