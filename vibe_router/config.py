@@ -82,20 +82,13 @@ class RouterConfig:
     redis: RedisSettings = field(default_factory=RedisSettings)
     prices: dict[str, Price] = field(default_factory=dict)
     source: str = ""
+    client_models: dict[str, VirtualModel] = field(default_factory=dict)
 
     def virtual_model_for(self, model: object) -> VirtualModel | None:
         """The virtual model a requested name routes as (its own name or a housekeeping client model)."""
         if not isinstance(model, str):
             return None
-        return self.virtual_models.get(model) or self.client_model_aliases().get(model)
-
-    def client_model_aliases(self) -> dict[str, VirtualModel]:
-        return {
-            alias: virtual
-            for virtual in self.virtual_models.values()
-            if virtual.scenarios.housekeeping is not None
-            for alias in virtual.scenarios.housekeeping.client_models
-        }
+        return self.virtual_models.get(model) or self.client_models.get(model)
 
 
 def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -141,14 +134,35 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
             section.get("max_scored_chars", DEFAULT_MAX_TEXT_CHARS), f"{SECTION}.max_scored_chars"
         ),
         stripper=WrapperStripper(tuple(tags)),
-        session_header=optional_string(
-            mapping(section.get("sessions"), f"{SECTION}.sessions").get("header"), f"{SECTION}.sessions.header"
-        ),
+        session_header=_session_header(section.get("sessions")),
         overrides=parse_overrides(section.get("overrides"), f"{SECTION}.overrides"),
         redis=parse_redis(section.get("redis"), f"{SECTION}.redis"),
         prices=parse_prices(section.get("prices"), f"{SECTION}.prices", pools),
         source=source,
+        client_models=_client_models(models, pools),
     )
+
+
+def _session_header(value: Any) -> str | None:
+    key = f"{SECTION}.sessions"
+    sessions = mapping(value, key)
+    reject_unknown(sessions, key, {"header"})
+    return optional_string(sessions.get("header"), f"{key}.header")
+
+
+def _client_models(models: dict[str, VirtualModel], pools: list[str]) -> dict[str, VirtualModel]:
+    """Client model names (Claude Code's small/fast model) that route as a virtual model's housekeeping."""
+    aliases: dict[str, VirtualModel] = {}
+    for virtual in models.values():
+        housekeeping = virtual.scenarios.housekeeping
+        for alias in sorted(housekeeping.client_models) if housekeeping else ():
+            key = f"{SECTION}.virtual_models.{virtual.name}.scenarios.housekeeping.client_models"
+            if alias in pools:
+                raise ConfigError(key, f"{alias!r} is a model_name in model_list: requests for it are not rerouted")
+            if alias in aliases:
+                raise ConfigError(key, f"{alias!r} is already a client model of {aliases[alias].name}")
+            aliases[alias] = virtual
+    return aliases
 
 
 SECTION_KEYS = {
@@ -184,7 +198,9 @@ def _virtual_model(
         scorer=scorer,
         scorer_name=scorer_name,
         sticky=parse_sticky(spec.get("sticky"), f"{key}.sticky"),
-        scenarios=parse_scenarios(spec.get("scenarios"), f"{key}.scenarios", tier_names, pools),
+        scenarios=parse_scenarios(
+            spec.get("scenarios"), f"{key}.scenarios", tier_names, set(pools) - set(virtual_names)
+        ),
         shadow=boolean(spec.get("shadow", shadow), f"{key}.shadow"),
     )
 

@@ -108,7 +108,7 @@ def _target(raw: dict[str, Any], key: str, tiers: list[str], pools: set[str]) ->
     if tier is not None and tier not in tiers:
         raise ConfigError(f"{key}.tier", f"unknown tier {tier!r} (tiers: {', '.join(tiers)})")
     if pool is not None and pool not in pools:
-        raise ConfigError(f"{key}.pool", f"unknown pool {pool!r}: not a model_name in model_list")
+        raise ConfigError(f"{key}.pool", f"unknown pool {pool!r}: not a physical pool in model_list")
     return Target(tier=tier, pool=pool)
 
 

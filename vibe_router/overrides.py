@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-TAG = re.compile(r"\s*\[\[route:([A-Za-z0-9_-]{1,40})\]\]")
+# The tag and one space beside it: "a [[route:x]] b" -> "a b", "[[route:x]] hi" -> "hi".
+TAG = re.compile(r"\s\[\[route:([A-Za-z0-9_-]{1,40})\]\]|\[\[route:([A-Za-z0-9_-]{1,40})\]\]\s?", re.IGNORECASE)
 DEFAULT_HEADER = "x-vibe-route"
 
 
@@ -51,18 +52,24 @@ def requested_override(headers: Mapping[str, str], text: str, settings: Override
     for name, value in headers.items():
         if str(name).lower() == settings.header and isinstance(value, str) and value.strip():
             return Override(value.strip().lower(), "header")
-    if settings.inline_tag and "[[route:" in text:
+    if settings.inline_tag and "[[route:" in text.lower():
         found = TAG.search(text)
         if found:
-            return Override(found.group(1).lower(), "tag")
+            return Override((found.group(1) or found.group(2)).lower(), "tag")
     return None
 
 
 def strip_tags(body: dict[str, Any]) -> bool:
     """Remove every inline route tag from the user's text in a request body, in place."""
     changed = False
-    if isinstance(body.get("prompt"), str):
-        body["prompt"], changed = _strip(body["prompt"])
+    prompt = body.get("prompt")
+    if isinstance(prompt, str):
+        body["prompt"], changed = _strip(prompt)
+    elif isinstance(prompt, list):
+        for index, item in enumerate(prompt):
+            if isinstance(item, str):
+                prompt[index], hit = _strip(item)
+                changed |= hit
     for key in ("messages", "input"):
         value = body.get(key)
         if isinstance(value, str):
@@ -89,7 +96,7 @@ def _strip_content(message: dict[str, Any]) -> bool:
 
 
 def _strip(text: str) -> tuple[str, bool]:
-    if "[[route:" not in text:
+    if "[[route:" not in text.lower():
         return text, False
-    stripped = TAG.sub("", text).strip()
+    stripped = TAG.sub("", text)
     return stripped, stripped != text

@@ -17,6 +17,9 @@ from vibe_router.session_id import find_session_id
 from vibe_router.sessions import SessionStore
 
 CHARS_PER_TOKEN = 4
+# Decisions that take part in session stickiness. Housekeeping, long-context and image
+# requests need their own tier and leave the session alone.
+STICKY_DECISIONS = frozenset({"score", "scenario:thinking"})
 
 
 @dataclass(frozen=True)
@@ -65,14 +68,14 @@ class Router:
             forced = self._forced(virtual, decision, override.tier, override.source, request.caller)
             if forced is not None:
                 return self._finish(Routed(forced, turn))
-        if decision.in_ladder and not decision.decided_by.startswith("scenario:housekeeping"):
+        if decision.in_ladder and decision.decided_by in STICKY_DECISIONS:
             decision = await self._stick(virtual, decision, turn, session.value)
         return self._finish(Routed(decision, turn))
 
     def _forced(
         self, virtual: VirtualModel, decision: Decision, tier: str, source: str, caller: Caller
     ) -> Decision | None:
-        names = [t.name for t in virtual.tiers]
+        names = [t.name.lower() for t in virtual.tiers]
         if not self.config.overrides.allowed(caller):
             log.warning("OVERRIDE IGNORED virtual_model=%s source=%s tier=%s: not allowed for this key", virtual.name,
                         source, tier)
@@ -87,8 +90,9 @@ class Router:
         sticky = virtual.sticky
         if sticky.mode == "off":
             return decision
-        keeps_state = turn.continuation or turn.carries_reasoning
-        mode = "first" if keeps_state or sticky.mode == "pin" else "max"
+        keeps_state = (turn.continuation or turn.carries_reasoning) and decision.decided_by == "score"
+        # A thinking minimum is a floor: it may raise a session, never be lowered by it.
+        mode = "first" if keeps_state or (sticky.mode == "pin" and decision.decided_by == "score") else "max"
         digest = hashlib.sha256(session.encode("utf-8", "replace")).hexdigest()[:32]
         key = self.store.key("session", virtual.name, digest)
         index, _ = await self.store.apply_tier(key, mode, decision.tier_index, sticky.ttl_seconds)
@@ -108,6 +112,8 @@ class Router:
     def count(self, decision: Decision, extra: Mapping[str, int] | None = None) -> None:
         """Add a decision to the per-virtual-model counters, without delaying the request."""
         fields = {"decisions": 1, f"tier:{decision.tier}": 1, f"by:{decision.decided_by}": 1}
+        if decision.shadow:
+            fields["shadow"] = 1
         if decision.decided_by.startswith("override:"):
             fields["overrides"] = 1
         for name, amount in (extra or {}).items():
