@@ -11,7 +11,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-RUN_DIR="$ROOT/.run"
+RUN_DIR="${VIBE_RUN_DIR:-$ROOT/.run}"
 VENV="$ROOT/.venv"
 CONFIG="${VIBE_ROUTER_CONFIG:-$ROOT/config_final.yaml}"
 
@@ -89,6 +89,16 @@ local_defaults() {  # upstreams as seen from this host
   export LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_TELEMETRY_DISABLED=true
 }
 
+write_local_env() {  # what the local proxy runs with, for verify.py --env-file .run/local.env
+  local name
+  (umask 077; : > "$RUN_DIR/local.env")
+  for name in LITELLM_MASTER_KEY CHAT_API_BASE CHAT_API_KEY CODEX_API_BASE CODEX_API_KEY CLAUDE_API_BASE \
+      CLAUDE_API_KEY CHAT_MINI_MODEL CHAT_STANDARD_MODEL CODEX_MINI_MODEL CODEX_STANDARD_MODEL \
+      CLAUDE_HAIKU_MODEL CLAUDE_SONNET_MODEL REDIS_HOST REDIS_PORT REDIS_PASSWORD REDIS_URL; do
+    [[ -z "${!name:-}" ]] || printf '%s=%s\n' "$name" "${!name}" >> "$RUN_DIR/local.env"
+  done
+}
+
 run_local() {
   local demo="$1" port="${PORT:-4000}"
   command -v curl >/dev/null || die "curl is required"
@@ -105,9 +115,11 @@ run_local() {
   local_defaults
   [[ "$demo" == 1 ]] || [[ -n "${CHAT_API_KEY:-}${CODEX_API_KEY:-}${CLAUDE_API_KEY:-}" ]] \
     || die "no upstream keys: set CHAT_API_KEY, CODEX_API_KEY and CLAUDE_API_KEY (or use --demo)"
+  : "${CHAT_API_KEY:=${CLIPROXY_AUTO_CHAT_KEY:-}}"
   export CHAT_API_KEY="${CHAT_API_KEY:-unset}" CODEX_API_KEY="${CODEX_API_KEY:-unset}"
   export CLAUDE_API_KEY="${CLAUDE_API_KEY:-unset}"
   if [[ -n "${REDIS_HOST:-}" ]]; then say "using Redis at $REDIS_HOST:${REDIS_PORT:-6379}"; fi
+  write_local_env
   stop_pid "$RUN_DIR/litellm.pid"
   export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" VIBE_ROUTER_CONFIG="$CONFIG"
   cd "$ROOT"
@@ -126,6 +138,7 @@ The router is up on http://127.0.0.1:$port$([[ "$demo" == 1 ]] && echo " (demo: 
     -H 'content-type: application/json' -d '{"model":"auto-chat","messages":[{"role":"user","content":"hi"}]}' -D - 
   grep 'ROUTING DECISION' $RUN_DIR/litellm.log
   python3 test_route.py --base-url http://127.0.0.1:$port --key $LITELLM_MASTER_KEY
+  python3 verify.py --base-url http://127.0.0.1:$port --env-file .run/local.env
   ./deploy.sh --down
 EOF
 }
@@ -138,12 +151,12 @@ run_docker() {
   has_docker || die "no Docker engine is running here (docker info failed). Run without Docker: ./deploy.sh --local (or --local --demo)"
   docker compose version >/dev/null 2>&1 || die "docker compose (v2) is not installed"
   [[ -f "$ROOT/.env" ]] || die ".env is missing: cp .env.example .env and fill in the keys"
+  local config="$ROOT/config_final.yaml"  # the file docker-compose.yml mounts
   ensure_venv
-  "$VENV/bin/python" "$ROOT/verify.py" --offline --config "$CONFIG" || die "config lint failed (verify.py --offline)"
-  compose up -d || die "docker compose up failed"
-  wait_http "http://127.0.0.1:${LITELLM_PORT:-4000}/health/liveliness" 180 "LiteLLM container" \
-    || die "the LiteLLM container did not become healthy; see: docker compose logs litellm"
-  "$VENV/bin/python" "$ROOT/verify.py" --config "$CONFIG" --base-url "http://127.0.0.1:${LITELLM_PORT:-4000}" \
+  "$VENV/bin/python" "$ROOT/verify.py" --offline --config "$config" || die "config lint failed (verify.py --offline)"
+  compose up -d --wait --wait-timeout 180 \
+    || die "the stack did not become healthy within 180 s; see: docker compose ps; docker compose logs"
+  "$VENV/bin/python" "$ROOT/verify.py" --config "$config" --base-url "http://127.0.0.1:${LITELLM_PORT:-4000}" \
     || die "verify.py found problems"
   cat <<EOF
 
@@ -165,7 +178,7 @@ down() {
 follow_logs() {
   if [[ -f "$RUN_DIR/litellm.pid" ]] && pid_alive "$RUN_DIR/litellm.pid"; then
     tail -F "$RUN_DIR/litellm.log" | grep --line-buffered -F '[VIBE-ROUTER]'
-  elif has_docker; then
+  elif has_docker && [[ -f "$ROOT/.env" ]]; then
     compose logs -f litellm | grep --line-buffered -F '[VIBE-ROUTER]'
   else
     die "nothing is running (start it with ./deploy.sh or ./deploy.sh --local)"
