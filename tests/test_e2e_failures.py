@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
@@ -79,3 +80,19 @@ def test_bad_config_stops_the_proxy_with_one_line(echo: EchoUpstream, tmp_path: 
         "unknown pool 'pool-codex-maxi': not a model_name in model_list"
     ]
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(("content", "field"), [
+    (12345, "messages[0].content"),
+    ([{"type": "mystery"}], "messages[0].content[0].type"),
+    ([[["nested"]]], "messages[0].content[0]"),
+])
+def test_forbidden_shapes_get_a_clear_400_from_the_proxy(proxy: Proxy, content: Any, field: str) -> None:
+    response = httpx.post(
+        f"{proxy.url}/v1/chat/completions", timeout=30, trust_env=False,
+        headers={"Authorization": f"Bearer {proxy.key}"},
+        json={"model": "auto-chat", "messages": [{"role": "user", "content": content}]},
+    )
+    assert response.status_code == 400, response.text
+    assert f"vibe-router: invalid request: {field}: " in response.text
+    assert f"REJECTED virtual_model=auto-chat endpoint=chat: {field}: " in proxy.log_text()

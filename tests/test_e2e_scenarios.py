@@ -91,4 +91,4 @@ def test_overrides_are_ignored_where_not_allowed_and_the_tag_never_leaves(proxy:
     response = post(proxy, "/v1/chat/completions", body, **{"x-vibe-route": "standard"})
     assert served(response, echo) == ("pool-chat-mini", "score")
     assert echo.requests()[-1]["body"]["messages"][-1]["content"] == text
-    assert "OVERRIDE IGNORED virtual_model=auto-chat source=header tier=standard" in proxy.log_text()
+    assert "OVERRIDE IGNORED virtual_model=auto-chat source=header tier='standard'" in proxy.log_text()

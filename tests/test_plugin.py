@@ -9,6 +9,7 @@ from typing import Any
 import litellm
 import pytest
 import yaml
+from fastapi import HTTPException
 
 from tests.support.stack import CONFIG
 from vibe_router.config import load_config, parse_config
@@ -77,26 +78,46 @@ def test_leaves_other_requests_alone(router: VibeRouter, call_type: str, body: d
     assert repr(body) == before
 
 
-MALFORMED = [
+TOLERATED = [
     chat(None),
-    chat(12345),
-    chat([[["nested"]]]),
-    chat([{"type": "mystery", "payload": 1}]),
-    chat({"not": "a list"}),
-    {"model": "auto-chat", "messages": "not a list"},
     {"model": "auto-chat", "messages": [{"role": "assistant", "content": "no user"}]},
-    {"model": "auto-chat", "messages": [None, 3, "x", {"role": None}]},
-    {"model": "auto-chat"},
+    {"model": "auto-chat", "messages": [{"role": None, "content": "x"}]},
     chat("x" * 5_000_000),
     chat("\ud800 broken surrogate \udfff"),
 ]
+FORBIDDEN = [
+    (chat(12345), "messages[0].content"),
+    (chat([[["nested"]]]), "messages[0].content[0]"),
+    (chat([{"type": "mystery", "payload": 1}]), "messages[0].content[0].type"),
+    (chat({"not": "a list"}), "messages[0].content"),
+    ({"model": "auto-chat", "messages": "not a list"}, "messages"),
+    ({"model": "auto-chat", "messages": [None, 3, "x"]}, "messages[0]"),
+    ({"model": "auto-chat"}, "messages"),
+]
 
 
-@pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
-def test_malformed_shapes_are_routed_without_raising(router: VibeRouter, body: dict[str, Any]) -> None:
+@pytest.mark.parametrize("body", TOLERATED, ids=range(len(TOLERATED)))
+def test_odd_but_legal_shapes_are_routed(router: VibeRouter, body: dict[str, Any]) -> None:
     data = hook(router, body)
     assert data["model"] in ("pool-chat-mini", "pool-chat-standard")
     assert data["metadata"][METADATA_KEY]["virtual_model"] == "auto-chat"
+
+
+@pytest.mark.parametrize(("body", "field"), FORBIDDEN, ids=range(len(FORBIDDEN)))
+def test_forbidden_shapes_get_a_400_naming_the_field(router: VibeRouter, body: dict[str, Any], field: str) -> None:
+    with pytest.raises(HTTPException) as raised:
+        hook(router, body)
+    assert raised.value.status_code == 400
+    assert raised.value.detail["error"]["param"] == field
+    assert raised.value.detail["error"]["message"].startswith(f"vibe-router: invalid request: {field}: ")
+
+
+@pytest.mark.parametrize(("body", "field"), FORBIDDEN, ids=range(len(FORBIDDEN)))
+def test_without_rejection_forbidden_shapes_still_route(body: dict[str, Any], field: str) -> None:
+    document = yaml.safe_load(CONFIG.read_text())
+    document["vibe_router"]["reject_malformed"] = False
+    data = hook(VibeRouter(parse_config(document)), body)
+    assert data["model"] in ("pool-chat-mini", "pool-chat-standard")
 
 
 def test_headers_come_from_the_recorded_decision(router: VibeRouter) -> None:

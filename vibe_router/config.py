@@ -75,6 +75,7 @@ class RouterConfig:
     virtual_models: dict[str, VirtualModel]
     pools: frozenset[str]
     log_preview: bool = False
+    reject_malformed: bool = True
     max_scored_chars: int = DEFAULT_MAX_TEXT_CHARS
     stripper: WrapperStripper = field(default_factory=WrapperStripper)
     session_header: str | None = None
@@ -130,6 +131,7 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
         virtual_models=models,
         pools=frozenset(pools),
         log_preview=boolean(section.get("log_preview", False), f"{SECTION}.log_preview"),
+        reject_malformed=boolean(section.get("reject_malformed", True), f"{SECTION}.reject_malformed"),
         max_scored_chars=positive_int(
             section.get("max_scored_chars", DEFAULT_MAX_TEXT_CHARS), f"{SECTION}.max_scored_chars"
         ),
@@ -167,7 +169,7 @@ def _client_models(models: dict[str, VirtualModel], pools: list[str]) -> dict[st
 
 SECTION_KEYS = {
     "log_preview", "max_scored_chars", "scorers", "virtual_models", "wrapper_tags",
-    "sessions", "overrides", "redis", "prices", "shadow",
+    "sessions", "overrides", "redis", "prices", "shadow", "reject_malformed",
 }
 VIRTUAL_MODEL_KEYS = {"scorer", "scorer_settings", "tiers", "sticky", "scenarios", "shadow"}
 TIER_KEYS = {"name", "pool", "min_score"}

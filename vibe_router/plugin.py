@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import litellm
+from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
 from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_config_path
@@ -20,6 +21,7 @@ from vibe_router.overrides import Caller
 from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
 from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import SessionStore
+from vibe_router.shapes import shape_error
 
 METADATA_KEY = "vibe_router"
 CONFIG_ERROR_EXIT = 78  # EX_CONFIG
@@ -47,6 +49,7 @@ class VibeRouter(CustomLogger):
         virtual = self.policy.virtual_model_for(data.get("model"))
         if virtual is None:
             return data
+        self._reject_forbidden_shape(endpoint, data)
         try:
             await self._route(endpoint, data, user_api_key_dict)
         except Exception as exc:  # a router failure never fails the request
@@ -58,6 +61,22 @@ class VibeRouter(CustomLogger):
             _metadata(data, endpoint)[METADATA_KEY] = {"virtual_model": virtual.name, "fail_open": True}
             self.router.count_fields(virtual.name, {"fail_open": 1})
         return data
+
+    def _reject_forbidden_shape(self, endpoint: str, data: dict) -> None:
+        """A body the wire format forbids gets a 400 naming the field, not LiteLLM's slow 500."""
+        if not self.policy.config.reject_malformed:
+            return
+        try:
+            problem = shape_error(endpoint, data)
+        except Exception:  # the check itself must never fail a request
+            return
+        if problem:
+            log.warning("REJECTED virtual_model=%s endpoint=%s: %s", data.get("model"), endpoint, problem)
+            raise HTTPException(status_code=400, detail={"error": {
+                "message": f"vibe-router: invalid request: {problem}",
+                "type": "invalid_request_error",
+                "param": problem.split(":", 1)[0],
+            }})
 
     async def _route(self, endpoint: str, data: dict, user_api_key_dict: Any) -> None:
         started = time.perf_counter()

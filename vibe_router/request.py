@@ -145,7 +145,7 @@ class _ViewBuilder:
     def _system_text(self, endpoint: str, body: dict[str, Any], messages: list[Any]) -> str:
         parts = [self._plain_text(body.get("system")), self._plain_text(body.get("instructions"))]
         for message in messages:
-            if isinstance(message, dict) and message.get("role") in CONTEXT_ROLES:
+            if isinstance(message, dict) and _str(message.get("role")) in CONTEXT_ROLES:
                 parts.append(self._plain_text(message.get("content")))
         return bound("\n".join(part for part in parts if part), self.limit)
 
@@ -160,7 +160,7 @@ class _ViewBuilder:
         for message in messages:
             if not isinstance(message, dict):
                 continue
-            role = message.get("role")
+            role = _str(message.get("role"))
             if role in CONTEXT_ROLES:
                 continue
             conversation += 1
@@ -182,15 +182,15 @@ class _ViewBuilder:
     def _is_continuation(self, messages: list[Any]) -> bool:
         """The last message hands a tool's result back, with no new human words."""
         for message in reversed(messages):
-            if not isinstance(message, dict) or message.get("role") in CONTEXT_ROLES:
+            if not isinstance(message, dict) or _str(message.get("role")) in CONTEXT_ROLES:
                 continue
-            role = message.get("role")
+            role = _str(message.get("role"))
             if role in ("tool", "function"):
                 return True
             if role != "user":
                 return False
             parts = [part for part in _as_list(message.get("content")) if isinstance(part, dict)]
-            if not any(part.get("type") in TOOL_RESULT_PART_TYPES for part in parts):
+            if not any(_str(part.get("type")) in TOOL_RESULT_PART_TYPES for part in parts):
                 return False
             words = (part.get("text") for part in parts if isinstance(part.get("text"), str))
             return not any(self.stripper.strip(bound(text, self.limit)) for text in words)
@@ -199,10 +199,10 @@ class _ViewBuilder:
     def _note_assistant(self, message: dict[str, Any], content: Any) -> None:
         if message.get("reasoning_content") or message.get("thinking_blocks"):
             self.carries_reasoning = True
-        if message.get("type") == "reasoning":
+        if _str(message.get("type")) == "reasoning":
             self.carries_reasoning = True
         for part in _as_list(content):
-            if isinstance(part, dict) and part.get("type") in REASONING_PART_TYPES:
+            if isinstance(part, dict) and _str(part.get("type")) in REASONING_PART_TYPES:
                 self.carries_reasoning = True
         self._plain_text(content)
 
@@ -216,7 +216,7 @@ class _ViewBuilder:
                     if isinstance(part, str):
                         pieces.append(self._clean(part))
                     continue
-                kind = part.get("type")
+                kind = _str(part.get("type"))
                 if kind in IMAGE_PART_TYPES:
                     self.images += 1
                 elif kind in TOOL_RESULT_PART_TYPES:
@@ -241,12 +241,17 @@ class _ViewBuilder:
             if isinstance(part, str):
                 pieces.append(self._plain_text(part, depth + 1))
             elif isinstance(part, dict):
-                if part.get("type") in IMAGE_PART_TYPES:
+                if _str(part.get("type")) in IMAGE_PART_TYPES:
                     self.images += 1
                 inner = part.get("text", part.get("content"))
                 if inner is not None:
                     pieces.append(self._plain_text(inner, depth + 1))
         return bound("\n".join(piece for piece in pieces if piece), self.limit)
+
+
+def _str(value: Any) -> str | None:
+    """A field that should be a string (role, type), or None: never an unhashable surprise."""
+    return value if isinstance(value, str) else None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -273,10 +278,10 @@ def _responses_items(value: Any) -> list[Any]:
             continue
         if "role" in item:
             items.append(item)
-        elif item.get("type") in TOOL_RESULT_PART_TYPES:
+        elif _str(item.get("type")) in TOOL_RESULT_PART_TYPES:
             items.append({"role": "tool", "type": item["type"], "content": item.get("output")})
         else:
-            items.append({"role": "assistant", "type": item.get("type"), "content": item.get("content")})
+            items.append({"role": "assistant", "type": _str(item.get("type")), "content": item.get("content")})
     return items
 
 
@@ -294,7 +299,7 @@ def _reasoning_effort(body: dict[str, Any]) -> str | None:
 
 def _thinking_requested(body: dict[str, Any], effort: str | None) -> bool:
     thinking = body.get("thinking")
-    if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
+    if isinstance(thinking, dict) and _str(thinking.get("type")) in ("enabled", "adaptive"):
         return True
     return effort in ("medium", "high", "xhigh", "max")
 

@@ -78,10 +78,11 @@ class Router:
         names = [t.name.lower() for t in virtual.tiers]
         if not self.config.overrides.allowed(caller):
             log.warning("OVERRIDE IGNORED virtual_model=%s source=%s tier=%s: not allowed for this key", virtual.name,
-                        source, tier)
+                        source, ascii(tier[:40]))
             return None
         if tier not in names:
-            log.warning("OVERRIDE IGNORED virtual_model=%s source=%s: unknown tier %r", virtual.name, source, tier)
+            log.warning("OVERRIDE IGNORED virtual_model=%s source=%s: unknown tier %s", virtual.name, source,
+                        ascii(tier[:40]))
             return None
         scored = f"scored {decision.tier} ({decision.score:g})"
         return with_tier(virtual, replace(decision, decided_by=f"override:{source}", note=scored), names.index(tier))
