@@ -150,6 +150,9 @@ def check_config(ctx: Context) -> None:
         return ctx.add("fail", "routing policy", f"at {exc.key}: {exc.message}")
     models = ctx.router_config.virtual_models
     pools = {tier.pool for model in models.values() for tier in model.tiers}
+    broken = [f"{name} ({model.unavailable})" for name, model in models.items() if model.unavailable]
+    if broken:
+        return ctx.add("fail", "routing policy", "scorer unavailable, requests fail open: " + "; ".join(broken))
     ctx.add("ok", "routing policy", f"{ctx.config_path.name} parses; {', '.join(models)} "
             f"route to {len(pools)} pools, all in model_list")
 

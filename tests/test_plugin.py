@@ -183,3 +183,20 @@ def test_turn_off_message_logging_wins_over_preview(captured: Captured, monkeypa
     hook(with_preview(True), chat("a private plan"))
     assert any("ROUTING DECISION" in line for line in captured.lines)
     assert not any("private" in line for line in captured.lines)
+
+
+def test_a_missing_model_file_fails_open_loudly(captured: Captured) -> None:
+    document = yaml.safe_load(CONFIG.read_text())
+    section = document["vibe_router"]
+    section["scorers"]["broken"] = {"kind": "tests.support.faulty_scorer:MissingModelScorer", "model": "/nope.json"}
+    section["virtual_models"]["auto-chat"]["scorer"] = "broken"
+    config = parse_config(document)
+    assert "cannot read model file '/nope.json'" in config.virtual_models["auto-chat"].unavailable
+    assert config.virtual_models["auto-codex"].unavailable is None
+    router = VibeRouter(config)
+    data = hook(router, chat("hi"))
+    assert data["model"] == "auto-chat"
+    assert data["metadata"][METADATA_KEY] == {"virtual_model": "auto-chat", "fail_open": True}
+    assert any("ROUTING FAILURE virtual_model=auto-chat" in line and "ScorerUnavailable" in line
+               for line in captured.lines)
+    assert hook(router, {"model": "auto-codex", "input": "hi"}, "aresponses")["model"] == "pool-codex-mini"

@@ -34,10 +34,11 @@ from vibe_router.config_values import (
 from vibe_router.overrides import OverrideSettings
 from vibe_router.request import DEFAULT_MAX_TEXT_CHARS, DEFAULT_WRAPPER_TAGS, WrapperStripper
 from vibe_router.scenarios import Scenarios
-from vibe_router.scoring import Scorer, ScorerSettingsError, build_scorer
+from vibe_router.scoring import Scorer, ScorerSettingsError, UnavailableScorer, build_scorer
 from vibe_router.sessions import RedisSettings
 
 SECTION = "vibe_router"
+MODEL_FILE_KEY = "model"  # a scorer setting naming a model file
 CONFIG_ENV = "VIBE_ROUTER_CONFIG"
 DEFAULT_CONFIG_FILE = "config_final.yaml"
 
@@ -58,6 +59,11 @@ class VirtualModel:
     sticky: Sticky = field(default_factory=Sticky)
     scenarios: Scenarios = field(default_factory=Scenarios)
     shadow: bool = False
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why this virtual model cannot be scored (its requests fail open), if it cannot."""
+        return self.scorer.problem if isinstance(self.scorer, UnavailableScorer) else None
 
     def tier_index(self, name: str) -> int:
         return next(index for index, tier in enumerate(self.tiers) if tier.name == name)
@@ -253,6 +259,9 @@ def _scorer(name: str, overrides: Any, sections: dict[str, Any], key: str) -> Sc
         return build_scorer(kind, settings)
     except ScorerSettingsError as exc:
         where = f"{key}.scorer_settings" if exc.key in overrides else f"{SECTION}.scorers.{name}"
+        if exc.key == MODEL_FILE_KEY:
+            # A missing or corrupt model file must not take the proxy down: fail open, loudly.
+            return UnavailableScorer(f"{where}.{exc.key}: {exc}")
         raise ConfigError(f"{where}.{exc.key}", str(exc)) from None
 
 

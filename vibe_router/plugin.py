@@ -217,4 +217,8 @@ def build_router_instance() -> VibeRouter:
         path, ",".join(config.virtual_models), len(config.pools),
         "redis" if config.redis.url else "in-process (no REDIS_HOST/REDIS_URL)",
     )
+    for virtual in config.virtual_models.values():
+        if virtual.unavailable:
+            log.error("SCORER UNAVAILABLE virtual_model=%s: %s: its requests fail open to the virtual model's "
+                      "deployment until the model file is fixed", virtual.name, virtual.unavailable)
     return VibeRouter(config)

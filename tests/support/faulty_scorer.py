@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from vibe_router.request import TurnView
-from vibe_router.scoring.base import Score, Scorer
+from vibe_router.scoring.base import Score, Scorer, ScorerSettingsError
 
 
 class ExplodingScorer(Scorer):
@@ -11,3 +13,16 @@ class ExplodingScorer(Scorer):
 
     def score(self, turn: TurnView) -> Score:
         raise RuntimeError("scorer exploded on purpose")
+
+
+class MissingModelScorer(Scorer):
+    """Fails at load like a scorer whose model file is missing or corrupt."""
+
+    kind = "missing-model"
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Scorer:
+        raise ScorerSettingsError("model", f"cannot read model file {settings.get('model')!r}")
+
+    def score(self, turn: TurnView) -> Score:  # pragma: no cover - never built
+        raise AssertionError("unreachable")

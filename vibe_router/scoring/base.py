@@ -59,6 +59,22 @@ class ScorerSettingsError(ValueError):
         self.key = key
 
 
+class ScorerUnavailable(RuntimeError):
+    """The scorer could not load what it needs; its requests fail open."""
+
+
+class UnavailableScorer(Scorer):
+    """Stands in for a scorer whose model file is missing or corrupt: every call fails open, loudly."""
+
+    kind = "unavailable"
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+    def score(self, turn: TurnView) -> Score:
+        raise ScorerUnavailable(self.problem)
+
+
 def build_scorer(kind: str, settings: dict[str, Any]) -> Scorer:
     """Instantiate the scorer registered as `kind` (or importable as `module:Class`)."""
     cls = SCORER_KINDS.get(kind) or (_import_scorer(kind) if ":" in kind else None)
