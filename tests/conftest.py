@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -8,6 +9,7 @@ os.environ.setdefault("LITELLM_TELEMETRY_DISABLED", "true")
 
 import pytest
 
+from tests.support.logs import Captured
 from tests.support.processes import EchoUpstream, Proxy, start_echo_upstream
 from tests.support.stack import start_routed_proxy
 
@@ -25,3 +27,13 @@ def proxy(echo: EchoUpstream) -> Iterator[Proxy]:
     running = start_routed_proxy(echo)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def captured() -> Iterator[Captured]:
+    """The router's log lines emitted during one test."""
+    handler = Captured()
+    logger = logging.getLogger("vibe_router")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)

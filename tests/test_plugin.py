@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import litellm
@@ -11,6 +10,7 @@ import pytest
 import yaml
 from fastapi import HTTPException
 
+from tests.support.logs import Captured
 from tests.support.stack import CONFIG
 from vibe_router.config import load_config, parse_config
 from vibe_router.plugin import METADATA_KEY, VibeRouter
@@ -144,24 +144,6 @@ def test_non_ascii_reasons_make_latin1_safe_headers(router: VibeRouter) -> None:
 
 def test_no_headers_for_requests_it_did_not_route(router: VibeRouter) -> None:
     assert asyncio.run(router.async_post_call_response_headers_hook(chat("hi", "pool-chat-mini"), None, None)) is None
-
-
-class Captured(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def captured() -> Any:
-    handler = Captured()
-    logger = logging.getLogger("vibe_router")
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
 
 
 def with_preview(enabled: bool) -> VibeRouter:

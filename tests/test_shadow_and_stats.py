@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import logging
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.support.logs import Captured
 from tests.support.stack import CONFIG
 from vibe_router.config import RouterConfig, parse_config
 from vibe_router.config_conversation import Price
@@ -45,24 +44,6 @@ def headers_for(router: VibeRouter, data: dict[str, Any]) -> dict[str, str]:
 
 def chat(text: str, model: str = "auto-chat") -> dict[str, Any]:
     return {"model": model, "messages": [{"role": "user", "content": text}], "metadata": {}}
-
-
-class Captured(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def captured() -> Iterator[Captured]:
-    handler = Captured()
-    logger = logging.getLogger("vibe_router")
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
 
 
 # ------------------------------------------------------------------------------ shadow mode
