@@ -31,6 +31,9 @@ return result
 """
 
 
+TIMEOUTS_BEFORE_DOWN = 3  # consecutive timeouts before Redis counts as down (a refused connection counts at once)
+
+
 @dataclass(frozen=True)
 class RedisSettings:
     url: str | None = None
@@ -71,6 +74,13 @@ class LocalStore:
             self._tiers.popitem(last=False)
         return result
 
+    def remember(self, key: str, tier: int, ttl: float) -> None:
+        """Keep what the shared store answered, so a Redis hiccup does not forget this replica's sessions."""
+        self._tiers.pop(key, None)
+        self._tiers[key] = (tier, time.monotonic() + ttl)
+        while len(self._tiers) > self.max_sessions:
+            self._tiers.popitem(last=False)
+
     def peek_tier(self, key: str) -> int | None:
         stored = self._tiers.get(key)
         return stored[0] if stored and stored[1] > time.monotonic() else None
@@ -89,6 +99,7 @@ class SessionStore:
         self._script: Any = None
         self._down_until = 0.0
         self._down = False
+        self._failures = 0
 
     @property
     def shared(self) -> bool:
@@ -102,11 +113,13 @@ class SessionStore:
         client = self._available()
         if client is not None:
             try:
-                result = await self._script(keys=[key], args=[mode, proposed, int(max(ttl, 1))], client=client)
-                self._recovered()
-                return int(result), "redis"
+                result = int(await self._script(keys=[key], args=[mode, proposed, int(max(ttl, 1))], client=client))
             except Exception as exc:
                 self._failed(exc)
+            else:
+                self._recovered()
+                self.local.remember(key, result, ttl)
+                return result, "redis"
         return self.local.apply_tier(key, mode, proposed, ttl), "local"
 
     async def count(self, key: str, fields: dict[str, int]) -> None:
@@ -138,6 +151,10 @@ class SessionStore:
         return self._client
 
     def _failed(self, exc: Exception) -> None:
+        self._failures += 1
+        timed_out = isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError"  # redis' own, or asyncio's
+        if timed_out and self._failures < TIMEOUTS_BEFORE_DOWN:
+            return  # one slow answer: this call decides locally, the next one tries Redis again
         self._down_until = time.monotonic() + self.settings.retry_seconds
         if not self._down:
             self._down = True
@@ -147,6 +164,7 @@ class SessionStore:
             )
 
     def _recovered(self) -> None:
+        self._failures = 0
         if self._down:
             self._down = False
             log.warning("REDIS BACK: shared session state in use again")
