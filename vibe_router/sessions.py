@@ -7,6 +7,7 @@ tried again (and its return is logged).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections import Counter, OrderedDict
@@ -115,7 +116,7 @@ class SessionStore:
             try:
                 result = int(await self._script(keys=[key], args=[mode, proposed, int(max(ttl, 1))], client=client))
             except Exception as exc:
-                self._failed(exc)
+                await self._failed(exc)
             else:
                 self._recovered()
                 self.local.remember(key, result, ttl)
@@ -133,7 +134,7 @@ class SessionStore:
                 self._recovered()
                 return
             except Exception as exc:
-                self._failed(exc)
+                await self._failed(exc)
         self.local.count(key, fields)
 
     def _available(self) -> Any:
@@ -150,11 +151,14 @@ class SessionStore:
             self._script = self._client.register_script(APPLY_TIER_SCRIPT)
         return self._client
 
-    def _failed(self, exc: Exception) -> None:
+    async def _failed(self, exc: Exception) -> None:
         self._failures += 1
         timed_out = isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError"  # redis' own, or asyncio's
         if timed_out and self._failures < TIMEOUTS_BEFORE_DOWN:
             return  # one slow answer: this call decides locally, the next one tries Redis again
+        # Connections opened before a Redis restart are dead: drop them all, not one per request.
+        with contextlib.suppress(Exception):
+            await self._client.connection_pool.disconnect()
         self._down_until = time.monotonic() + self.settings.retry_seconds
         if not self._down:
             self._down = True
