@@ -169,7 +169,7 @@ class _ViewBuilder:
                 self._note_assistant(message, content)
                 continue
             if role not in HUMAN_ROLES:
-                self._plain_text(content)
+                self._size(content)
                 continue
             human = self._human_text(content)
             if human:
@@ -204,7 +204,7 @@ class _ViewBuilder:
         for part in _as_list(content):
             if isinstance(part, dict) and _str(part.get("type")) in REASONING_PART_TYPES:
                 self.carries_reasoning = True
-        self._plain_text(content)
+        self._size(content)
 
     def _human_text(self, content: Any) -> str:
         pieces: list[str] = []
@@ -220,7 +220,7 @@ class _ViewBuilder:
                 if kind in IMAGE_PART_TYPES:
                     self.images += 1
                 elif kind in TOOL_RESULT_PART_TYPES:
-                    self._plain_text(part.get("content", part.get("output")))
+                    self._size(part.get("content", part.get("output")))
                 elif isinstance(part.get("text"), str):
                     pieces.append(self._clean(part["text"]))
         return bound("\n".join(piece for piece in pieces if piece), self.limit)
@@ -228,6 +228,23 @@ class _ViewBuilder:
     def _clean(self, text: str) -> str:
         self.total_chars += len(text)
         return self.stripper.strip(bound(text, self.limit * 4))
+
+    def _size(self, content: Any, depth: int = 0) -> None:
+        """Count the characters and images of content that is not the user's, building no text."""
+        if isinstance(content, str):
+            self.total_chars += len(content)
+            return
+        if depth > 4:
+            return
+        for part in _as_list(content):
+            if isinstance(part, str):
+                self.total_chars += len(part)
+            elif isinstance(part, dict):
+                if _str(part.get("type")) in IMAGE_PART_TYPES:
+                    self.images += 1
+                inner = part.get("text", part.get("content"))
+                if inner is not None:
+                    self._size(inner, depth + 1)
 
     def _plain_text(self, content: Any, depth: int = 0) -> str:
         """Concatenated text of content that is not the user's (also counts its size)."""
