@@ -1,0 +1,229 @@
+"""The plugin's cost in a real LiteLLM proxy: the same proxy with and without vibe-router.
+
+    .venv/bin/python -m bench.overhead [--requests N] [--concurrency C] [--json out.json]
+
+One upstream, two proxies (config_final.yaml with and without `litellm_settings.callbacks`)
+plus, by default, a second proxy without the plugin as an A/A control, and one load
+generator. For chat, messages and responses traffic with ~80 KB agent bodies it runs a
+latency phase (one request at a time, alternating between the proxies every few requests)
+and a throughput phase (C in flight, in alternating batches), and reports the ratios.
+Timings are never asserted: compare the columns of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.bodies import DEFAULT_BODY_BYTES, KINDS, PATHS, agent_bodies
+from bench.load import Batch, Target, new_client, run_batch
+from bench.overhead_report import markdown_table, summarize
+from bench.report import add_output_arguments, command_line, machine, write_outputs
+from bench.stack import Stack, decision_ms, descendants, rss_mb, start_stack
+
+NAME = "overhead"
+# The pool each kind's upstream request names when the upstream is measured alone.
+UPSTREAM_MODELS = {"chat": "gpt-5-mini", "messages": "claude-haiku-4-5", "responses": "gpt-5-codex-mini"}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PHASES = ("latency", "throughput")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its descendants."""
+    ticks = 0
+    for each in descendants(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / CLOCK_TICKS
+
+
+@dataclass
+class Cell:
+    """Everything measured for one (phase, kind, variant)."""
+
+    total: Batch = field(default_factory=Batch)
+    rounds: list[dict[str, float]] = field(default_factory=list)
+    cpu_s: float = 0.0
+
+
+@dataclass
+class Run:
+    args: argparse.Namespace
+    stack: Stack
+    targets: dict[str, dict[str, Target]]
+    deadline: float
+    cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)
+    capacity: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rss: dict[str, dict[str, float]] = field(default_factory=dict)
+    decisions_ms: list[float] = field(default_factory=list)
+    client_cpu_s: float = 0.0
+    upstream_cpu_s: float = 0.0
+    phase_cpu_s: dict[str, float] = field(default_factory=dict)
+    throughput_wall_s: float = 0.0
+
+    @property
+    def variants(self) -> list[str]:
+        return list(self.stack.proxies)
+
+
+def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, dict[str, Target]]:
+    """variant ("with", "without", "control", "upstream") -> kind -> Target."""
+    targets: dict[str, dict[str, Target]] = {}
+    for variant, proxy in stack.proxies.items():
+        headers = {"Authorization": f"Bearer {proxy.key}", "Content-Type": "application/json"}
+        targets[variant] = {kind: Target(proxy.url + PATHS[kind], json.dumps(body).encode(), headers)
+                            for kind, body in bodies.items()}
+    plain = {"Content-Type": "application/json", "Authorization": "Bearer sk-echo"}
+    targets["upstream"] = {
+        kind: Target(stack.upstream.url + PATHS[kind],
+                     json.dumps({**body, "model": UPSTREAM_MODELS[kind]}).encode(), plain)
+        for kind, body in bodies.items()
+    }
+    return targets
+
+
+async def measured_batch(run: Run, phase: str, kind: str, variant: str, requests: int, concurrency: int,
+                         client: httpx.AsyncClient) -> None:
+    pid = run.stack.proxies[variant].process.pid
+    cpu_before = cpu_seconds(pid)
+    batch = await run_batch(client, run.targets[variant][kind], requests, concurrency, run.deadline)
+    cell = run.cells.setdefault((phase, kind, variant), Cell())
+    cell.cpu_s += cpu_seconds(pid) - cpu_before
+    cell.total.add(batch)
+    if batch.ok:
+        ordered = sorted(batch.latencies_ms)
+        cell.rounds.append({"rps": batch.ok / batch.wall_s if batch.wall_s else 0.0,
+                            "p50_ms": ordered[len(ordered) // 2], "ok": batch.ok})
+
+
+async def measure_upstream(run: Run, client: httpx.AsyncClient) -> None:
+    """The upstream alone at the throughput phase's concurrency, so a bottleneck there shows."""
+    args = run.args
+    for kind in args.kinds:
+        await run_batch(client, run.targets["upstream"][kind], args.warmup, args.concurrency, run.deadline)
+        batch = await run_batch(client, run.targets["upstream"][kind], args.requests, args.concurrency, run.deadline)
+        run.capacity[kind] = {"rps": round(batch.ok / batch.wall_s, 1) if batch.wall_s else 0.0,
+                              "requests": batch.ok, "failed": batch.failed, "errors": batch.errors}
+
+
+def phase_plan(args: argparse.Namespace, phase: str) -> tuple[int, int, int]:
+    """(rounds, requests per batch, concurrency) of a phase."""
+    if phase == "latency":
+        size = max(1, min(args.latency_batch, args.requests))
+        return max(1, args.requests // size), size, args.latency_concurrency
+    return args.batches, max(1, args.requests // args.batches), args.concurrency
+
+
+async def drive(run: Run) -> None:
+    args = run.args
+    variants = run.variants
+    async with new_client(max(args.concurrency, args.latency_concurrency)) as client:
+        await measure_upstream(run, client)
+        for variant in variants:
+            for kind in args.kinds:
+                warm = await run_batch(client, run.targets[variant][kind], args.warmup, args.concurrency,
+                                       run.deadline)
+                if warm.failed:
+                    raise RuntimeError(f"warm-up of {variant}/{kind} failed: {warm.errors[:2]}")
+        run.rss["after_warmup"] = {v: rss_mb(p.process.pid) for v, p in run.stack.proxies.items()}
+        log_offset = len(run.stack.proxies["with"].log_text())
+        upstream_pid = run.stack.upstream.process.pid
+        for phase in PHASES:
+            rounds, size, concurrency = phase_plan(args, phase)
+            client_cpu, wall = time.process_time(), time.perf_counter()
+            upstream_cpu = cpu_seconds(upstream_pid)
+            proxy_cpu = {v: cpu_seconds(p.process.pid) for v, p in run.stack.proxies.items()}
+            for round_index in range(rounds):
+                for kind_index, kind in enumerate(args.kinds):
+                    shift = (round_index + kind_index) % len(variants)  # every proxy goes first in turn
+                    for variant in variants[shift:] + variants[:shift]:
+                        await measured_batch(run, phase, kind, variant, size, concurrency, client)
+            for variant, proxy in run.stack.proxies.items():
+                spent = cpu_seconds(proxy.process.pid) - proxy_cpu[variant]
+                run.phase_cpu_s[variant] = run.phase_cpu_s.get(variant, 0.0) + spent
+            if phase == "throughput":
+                run.client_cpu_s = time.process_time() - client_cpu
+                run.upstream_cpu_s = cpu_seconds(upstream_pid) - upstream_cpu
+                run.throughput_wall_s = time.perf_counter() - wall
+        run.rss["end"] = {v: rss_mb(p.process.pid) for v, p in run.stack.proxies.items()}
+        await asyncio.sleep(0.2)  # let the last decision lines reach the log
+        run.decisions_ms = decision_ms(run.stack.proxies["with"], log_offset)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=500,
+                        help="requests per traffic kind, proxy and phase (default 500)")
+    parser.add_argument("--concurrency", type=int, default=8, help="in flight in the throughput phase (default 8)")
+    parser.add_argument("--batches", type=int, default=20,
+                        help="alternating batches per proxy and traffic kind in the throughput phase (default 20)")
+    parser.add_argument("--latency-concurrency", type=int, default=1,
+                        help="in flight in the latency phase (default 1)")
+    parser.add_argument("--latency-batch", type=int, default=5,
+                        help="requests per proxy before switching to the next, latency phase (default 5)")
+    parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per proxy and kind (default 20)")
+    parser.add_argument("--body-bytes", type=int, default=DEFAULT_BODY_BYTES, help="body size (default 80000)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="traffic kinds (default chat,messages,responses)")
+    parser.add_argument("--stream", action="store_true", help="send stream: true (SSE answers)")
+    parser.add_argument("--upstream", choices=("fast", "echo"), default="fast",
+                        help="fast: bench.upstream (fixed tiny answers); echo: vibe_router.echo_upstream "
+                             "(parses and records every body)")
+    parser.add_argument("--workers", type=int, default=1, help="LiteLLM workers, every proxy (default 1)")
+    parser.add_argument("--no-control", dest="control", action="store_false",
+                        help="skip the A/A control (a second proxy without the plugin)")
+    parser.add_argument("--max-seconds", type=float, default=1200,
+                        help="stop sending after this long (default 1200)")
+    add_output_arguments(parser, NAME)
+    args = parser.parse_args(argv)
+    args.kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    unknown = set(args.kinds) - set(KINDS)
+    if unknown or not args.kinds:
+        parser.error(f"--kinds: unknown {sorted(unknown)}; choose from {', '.join(KINDS)}")
+    numbers = (args.requests, args.concurrency, args.latency_concurrency, args.latency_batch, args.batches,
+               args.workers)
+    if min(numbers) < 1 or args.warmup < 0:
+        parser.error("counts must be >= 1 (--warmup >= 0)")
+    args.batches = min(args.batches, args.requests)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    started = time.monotonic()
+    bodies = {kind: body for kind, body in agent_bodies(args.body_bytes, args.stream).items() if kind in args.kinds}
+    with tempfile.TemporaryDirectory(prefix="bench-overhead-") as directory:
+        print(f"starting the upstream ({args.upstream}) and the LiteLLM proxies...", file=sys.stderr)
+        stack = start_stack(Path(directory), args.upstream, args.workers, args.control)
+        try:
+            run = Run(args, stack, build_targets(stack, bodies), started + args.max_seconds)
+            print(f"ready after {time.monotonic() - started:.1f}s; measuring...", file=sys.stderr)
+            asyncio.run(drive(run))
+            print(f"measured after {time.monotonic() - started:.1f}s; stopping...", file=sys.stderr)
+        finally:
+            stack.stop()
+    settings = {key: value for key, value in vars(args).items() if key not in ("json", "markdown", "update_readme")}
+    plans = {phase: dict(zip(("rounds", "batch", "concurrency"), phase_plan(args, phase), strict=True))
+             for phase in PHASES}
+    results = summarize(run, {**settings, "phases": plans}, {k: len(t.body) for k, t in run.targets["with"].items()})
+    results = {"benchmark": NAME, "command": command_line("bench.overhead", argv), "machine": machine(),
+               **results, "elapsed_s": round(time.monotonic() - started, 1)}
+    write_outputs(args, NAME, results, markdown_table(results))
+    return 0 if results["failed_requests"] == 0 and results["complete"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

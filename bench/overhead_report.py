@@ -1,0 +1,254 @@
+"""Numbers and the Markdown table of `bench.overhead` (no I/O)."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from typing import Any
+
+from bench.bodies import PATHS, VIRTUAL_MODELS
+from bench.report import fmt, percentile
+from bench.stack import CONTROL
+
+TARGETS = {"throughput_ratio_min": 0.97, "added_p50_ms_max": 0.5, "rss_added_mb_max": 30.0}
+BOOTSTRAP_ROUNDS = 400
+SATURATED_CORE_SHARE = 0.85
+PHASES = ("latency", "throughput")
+
+
+def cell_stats(cell: Any) -> dict[str, Any]:
+    total = cell.total
+    latencies = total.latencies_ms
+    return {
+        "requests": total.ok,
+        "failed": total.failed,
+        "errors": total.errors,
+        "rps": round(total.ok / total.wall_s, 2) if total.wall_s else 0.0,
+        "p50_ms": round(percentile(latencies, 0.5), 3),
+        "p99_ms": round(percentile(latencies, 0.99), 3),
+        "mean_ms": round(statistics.fmean(latencies), 3) if latencies else None,
+        "overhead_header_p50_ms": round(percentile(total.overhead_ms, 0.5), 3),
+        "overhead_header_p99_ms": round(percentile(total.overhead_ms, 0.99), 3),
+        "proxy_cpu_ms_per_request": round(1000 * cell.cpu_s / total.ok, 3) if total.ok else None,
+        "proxy_core_share": round(cell.cpu_s / total.wall_s, 3) if total.wall_s else None,
+        "model_groups": total.model_groups,
+        "routed_by_plugin": total.routed,
+        "rounds": [{key: round(value, 3) for key, value in r.items()} for r in cell.rounds],
+    }
+
+
+def median_difference_ci(a: list[float], b: list[float], seed: int = 0) -> list[float] | None:
+    """95 % bootstrap interval of median(a) - median(b) (treats samples as independent)."""
+    if len(a) < 5 or len(b) < 5:
+        return None
+    rng = random.Random(seed)
+    diffs = sorted(
+        statistics.median(rng.choices(a, k=len(a))) - statistics.median(rng.choices(b, k=len(b)))
+        for _ in range(BOOTSTRAP_ROUNDS)
+    )
+    return [round(percentile(diffs, 0.025), 3), round(percentile(diffs, 0.975), 3)]
+
+
+def _paired(a_rounds: list[dict[str, float]], b_rounds: list[dict[str, float]], key: str,
+            ratio: bool) -> dict[str, float]:
+    """Median (and range) over rounds of a/b (or a-b): each round's two batches ran back to back."""
+    pairs = zip(a_rounds, b_rounds, strict=False)
+    values = [a[key] / b[key] if ratio else a[key] - b[key] for a, b in pairs if not ratio or b[key]]
+    if not values:
+        return {}
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
+            "max": round(max(values), 3), "rounds": len(values)}
+
+
+def _cpu_ms_per_request(*cells: Any) -> float | None:
+    """Proxy CPU time per answered request over both phases (what bounds a CPU-bound proxy)."""
+    answered = sum(cell.total.ok for cell in cells)
+    return round(1000 * sum(cell.cpu_s for cell in cells) / answered, 3) if answered else None
+
+
+def comparison(raw: dict[tuple[str, str], Any], stats: dict[str, Any], a: str, b: str) -> dict[str, Any]:
+    """Proxy `a` against proxy `b` for one traffic kind."""
+    sa, sb = stats[a], stats[b]
+    cpu_a = _cpu_ms_per_request(*(raw[p, a] for p in PHASES))
+    cpu_b = _cpu_ms_per_request(*(raw[p, b] for p in PHASES))
+    return {
+        "throughput_ratio": round(sa["throughput"]["rps"] / sb["throughput"]["rps"], 4)
+        if sb["throughput"]["rps"] else None,
+        "throughput_ratio_per_round": _paired(sa["throughput"]["rounds"], sb["throughput"]["rounds"], "rps", True),
+        "added_p50_ms": round(sa["latency"]["p50_ms"] - sb["latency"]["p50_ms"], 3),
+        "added_p50_ms_ci95": median_difference_ci(raw["latency", a].total.latencies_ms,
+                                                  raw["latency", b].total.latencies_ms),
+        "added_p50_ms_per_round": _paired(sa["latency"]["rounds"], sb["latency"]["rounds"], "p50_ms", False),
+        "added_p99_ms": round(sa["latency"]["p99_ms"] - sb["latency"]["p99_ms"], 3),
+        "added_p50_ms_under_load": round(sa["throughput"]["p50_ms"] - sb["throughput"]["p50_ms"], 3),
+        "added_overhead_header_p50_ms": round(
+            sa["latency"]["overhead_header_p50_ms"] - sb["latency"]["overhead_header_p50_ms"], 3),
+        "proxy_cpu_ms_per_request": {a: cpu_a, b: cpu_b},
+        "added_proxy_cpu_ms_per_request": round(cpu_a - cpu_b, 3) if cpu_a and cpu_b else None,
+        "cpu_throughput_ratio": round(cpu_b / cpu_a, 4) if cpu_a and cpu_b else None,
+    }
+
+
+def traffic_summary(kind: str, cells: dict[tuple[str, str, str], Any], variants: list[str],
+                    empty: Any) -> dict[str, Any]:
+    raw = {(phase, v): cells.get((phase, kind, v), empty) for phase in PHASES for v in variants}
+    stats = {v: {phase: cell_stats(raw[phase, v]) for phase in PHASES} for v in variants}
+    out: dict[str, Any] = {"path": PATHS[kind], "virtual_model": VIRTUAL_MODELS[kind], **stats,
+                           "comparison": comparison(raw, stats, "with", "without")}
+    if CONTROL in variants:
+        out["control_comparison"] = comparison(raw, stats, CONTROL, "without")
+    return out
+
+
+def summarize(run: Any, settings: dict[str, Any], body_bytes: dict[str, int]) -> dict[str, Any]:
+    from bench.overhead import Cell  # the dataclass lives with the driver
+
+    variants = run.variants
+    traffic = {kind: traffic_summary(kind, run.cells, variants, Cell()) for kind in settings["kinds"]}
+    planned = {phase: plan["rounds"] * plan["batch"] for phase, plan in settings["phases"].items()}
+    sent = [(p, traffic[k][v][p]) for k in traffic for v in variants for p in PHASES]
+    complete = all(s["requests"] + s["failed"] == planned[p] for p, s in sent)
+    rss = run.rss
+    rss_added = {moment: round(values["with"] - values["without"], 1) for moment, values in rss.items()}
+    wall = run.throughput_wall_s
+    answered = {v: sum(t[v][p]["requests"] for t in traffic.values() for p in PHASES) for v in variants}
+    cpu_all: dict[str, Any] = {v: round(1000 * run.phase_cpu_s.get(v, 0.0) / answered[v], 3) if answered[v] else None
+                               for v in variants}
+    if cpu_all["with"] and cpu_all["without"]:
+        cpu_all["ratio"] = round(cpu_all["without"] / cpu_all["with"], 4)
+    decisions = run.decisions_ms
+    return {
+        "settings": settings,
+        "variants": variants,
+        "body_bytes": body_bytes,
+        "requests": sum(s["requests"] + s["failed"] for _, s in sent),
+        "failed_requests": sum(s["failed"] for _, s in sent),
+        "planned_per_cell": planned,
+        "complete": complete,
+        "traffic": traffic,
+        "rss_mb": {**rss, "added": rss_added},
+        "proxy_cpu_ms_per_request_all": cpu_all,
+        "hook_decision_ms": {"count": len(decisions), "p50": round(percentile(decisions, 0.5), 3),
+                             "p99": round(percentile(decisions, 0.99), 3)},
+        "upstream_alone": run.capacity,
+        "throughput_phase_core_share": {
+            "client": round(run.client_cpu_s / wall, 3) if wall else None,
+            "upstream": round(run.upstream_cpu_s / wall, 3) if wall else None,
+        },
+        "bottleneck": bottleneck(traffic, run.capacity),
+        "targets": targets(traffic, rss_added),
+    }
+
+
+def targets(traffic: dict[str, Any], rss_added: dict[str, float]) -> dict[str, Any]:
+    def values(key: str) -> dict[str, Any]:
+        return {kind: t["comparison"][key] for kind, t in traffic.items()}
+
+    def at_least(found: dict[str, Any], bound: float) -> bool:
+        return all(v is not None and v >= bound for v in found.values())
+
+    ratios, cpu_ratios, added = values("throughput_ratio"), values("cpu_throughput_ratio"), values("added_p50_ms")
+    worst_rss = max(rss_added.values()) if rss_added else None
+    minimum, ceiling, rss_ceiling = (TARGETS[k] for k in ("throughput_ratio_min", "added_p50_ms_max",
+                                                          "rss_added_mb_max"))
+    return {
+        "throughput_ratio": {"target": f">= {minimum}", "values": ratios, "met": at_least(ratios, minimum)},
+        "cpu_throughput_ratio": {"target": f">= {minimum}", "values": cpu_ratios,
+                                 "met": at_least(cpu_ratios, minimum)},
+        "added_p50_ms": {"target": f"< {ceiling}", "values": added, "met": all(a < ceiling for a in added.values())},
+        "rss_added_mb": {"target": f"< {rss_ceiling:g}", "values": rss_added,
+                         "met": worst_rss is not None and worst_rss < rss_ceiling},
+    }
+
+
+def bottleneck(traffic: dict[str, Any], capacity: dict[str, dict[str, Any]]) -> str:
+    """Which process limited the throughput phase, in one sentence per traffic kind."""
+    notes = []
+    for kind, t in traffic.items():
+        proxy_rps = max(t[v]["throughput"]["rps"] for v in ("with", "without"))
+        upstream_rps = capacity.get(kind, {}).get("rps") or 0.0
+        shares = [t[v]["throughput"]["proxy_core_share"] or 0.0 for v in ("with", "without")]
+        if upstream_rps and upstream_rps < 1.5 * proxy_rps:
+            notes.append(f"{kind}: the upstream ({upstream_rps:.0f} req/s alone) is close to the proxy's rate")
+        elif min(shares) >= SATURATED_CORE_SHARE:
+            notes.append(f"{kind}: the proxy's one worker ({min(shares):.2f}-{max(shares):.2f} of a core)")
+        else:
+            notes.append(f"{kind}: no process saturated (proxy {max(shares):.2f} of a core, upstream "
+                         f"{upstream_rps:.0f} req/s alone): CPU shared with other load on the machine")
+    return "; ".join(notes)
+
+
+def _mark(met: bool) -> str:
+    return "✓" if met else "✗"
+
+
+def _row(label: str, body_kb: float, t: dict[str, Any], a: str, b: str, c: dict[str, Any]) -> str:
+    sa, sb = t[a], t[b]
+    ci = c["added_p50_ms_ci95"]
+    ci_text = f" ({fmt(ci[0])} … {fmt(ci[1])})" if ci else ""
+    ratio, rounds = c["throughput_ratio"], c["throughput_ratio_per_round"]
+    paired = c["added_p50_ms_per_round"].get("median")
+    cpu = c["proxy_cpu_ms_per_request"]
+    return (
+        f"| {label} | {body_kb:.0f} KB | {fmt(sa['throughput']['rps'], 1)} / {fmt(sb['throughput']['rps'], 1)} "
+        f"| {fmt(ratio, 3)} ({fmt(rounds.get('median'), 3)}) | {fmt(cpu[a])} / {fmt(cpu[b])} "
+        f"| {fmt(c['cpu_throughput_ratio'], 3)} | {fmt(sa['latency']['p50_ms'])} / {fmt(sb['latency']['p50_ms'])} "
+        f"| {c['added_p50_ms']:+.2f}{ci_text}; {fmt(paired)} "
+        f"| {fmt(sa['latency']['p99_ms'])} / {fmt(sb['latency']['p99_ms'])} "
+        f"| {fmt(sa['latency']['overhead_header_p50_ms'])} / {fmt(sb['latency']['overhead_header_p50_ms'])} |"
+    )
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    s, m = results["settings"], results["machine"]
+    lat, thr = s["phases"]["latency"], s["phases"]["throughput"]
+    control = CONTROL in results["variants"]
+    lines = [
+        f"Measured with `{results['command']}` ({m['cpus']} CPUs, LiteLLM {m['litellm']}, {m['when'][:10]}). "
+        f"The proxy with vibe-router against the same proxy without it (no `callbacks`), same upstream "
+        f"({s['upstream']}), {s['workers']} worker(s), {'streaming' if s['stream'] else 'non-streaming'}"
+        f"{', and an identical second proxy without it as an A/A control' if control else ''}. "
+        f"Latency phase: one request at a time, the proxies alternating every {lat['batch']} requests "
+        f"({lat['rounds'] * lat['batch']} requests each per traffic kind). Throughput phase: {thr['concurrency']} in "
+        f"flight, {thr['rounds']} alternating batches of {thr['batch']}. Ratios are with / without (higher is "
+        "better); CPU ratio = proxy CPU per request without / with.",
+        "",
+        "| traffic | body | req/s with / without | req/s ratio (median of rounds) | proxy CPU ms/req with / without "
+        "| CPU ratio | p50 ms with / without | p50 added ms (95 % CI); median of rounds | p99 ms with / without "
+        "| LiteLLM overhead p50 ms with / without |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for kind, t in results["traffic"].items():
+        kb = results["body_bytes"][kind] / 1000
+        lines.append(_row(f"{kind} `{t['path']}` {t['virtual_model']}", kb, t, "with", "without", t["comparison"]))
+        if control:
+            lines.append(_row(f"{kind}: A/A control (no plugin in either)", kb, t, CONTROL, "without",
+                              t["control_comparison"]))
+    rss, tg = results["rss_mb"], results["targets"]
+    hook, cpu_all = results["hook_decision_ms"], results["proxy_cpu_ms_per_request_all"]
+    upstream = ", ".join(f"{k} {v['rps']:.0f} req/s" for k, v in results["upstream_alone"].items())
+    share = results["throughput_phase_core_share"]
+    lines += [
+        "",
+        f"- Proxy RSS after warm-up / at the end: with {fmt(rss['after_warmup']['with'], 0)} / "
+        f"{fmt(rss['end']['with'], 0)} MB, without {fmt(rss['after_warmup']['without'], 0)} / "
+        f"{fmt(rss['end']['without'], 0)} MB: added {rss['added']['after_warmup']:+.0f} / "
+        f"{rss['added']['end']:+.0f} MB {_mark(tg['rss_added_mb']['met'])}.",
+        f"- Proxy CPU per request over both phases and all traffic: with {fmt(cpu_all['with'])} ms, without "
+        f"{fmt(cpu_all['without'])} ms"
+        + (f", control {fmt(cpu_all[CONTROL])} ms" if control else "")
+        + f" (ratio without / with {fmt(cpu_all.get('ratio'), 3)}).",
+        f"- vibe-router's own decision inside the hook (`decision_ms` in its log): p50 {fmt(hook['p50'], 3)} ms, "
+        f"p99 {fmt(hook['p99'], 3)} ms over {hook['count']} requests.",
+        f"- Upstream alone at concurrency {s['concurrency']}: {upstream}. In the throughput phase the load "
+        f"generator used {fmt(share['client'])} and the upstream {fmt(share['upstream'])} of a core. "
+        f"Bottleneck: {results['bottleneck']}.",
+        f"- Targets: throughput ratio ≥ {TARGETS['throughput_ratio_min']} {_mark(tg['throughput_ratio']['met'])} "
+        f"(req/s), {_mark(tg['cpu_throughput_ratio']['met'])} (CPU per request); p50 added < "
+        f"{TARGETS['added_p50_ms_max']} ms {_mark(tg['added_p50_ms']['met'])}; RSS added < "
+        f"{TARGETS['rss_added_mb_max']:g} MB {_mark(tg['rss_added_mb']['met'])}. "
+        f"{results['requests']} requests, {results['failed_requests']} failed."
+        + (" Read every difference against the A/A rows: that is what no difference looks like here." if control
+           else ""),
+    ]
+    return "\n".join(lines)

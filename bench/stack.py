@@ -1,0 +1,154 @@
+"""The processes the overhead benchmark measures: one upstream, two LiteLLM proxies.
+
+Both proxies run the same config_final.yaml (rewritten the same way to one temp dir), the
+same environment, worker count and upstream; the only difference is that "without" has no
+`litellm_settings.callbacks` entry, so vibe-router never loads and the `auto-*` virtual
+models are served by their own deployments.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from tests.support.configs import config_variant
+from tests.support.processes import (
+    EchoUpstream,
+    Proxy,
+    _LoggedProcess,
+    start_echo_upstream,
+    start_litellm_proxy,
+)
+from tests.support.stack import pool_env
+
+VARIANTS = ("with", "without")
+CONTROL = "control"  # a second proxy without the plugin: the A/A comparison shows the noise floor
+PLUGIN_LOADED = "plugin loaded"
+DECISION_MS = re.compile(r"ROUTING DECISION .*? decision_ms=([0-9.]+)")
+# Variables that would make the two proxies differ (shared Redis for the plugin only).
+UNSHARED_ENV = ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")
+
+
+class FastUpstream(EchoUpstream):
+    """`python -m bench.upstream`: the echo upstream's formats, fixed tiny answers."""
+
+    def __init__(self, port: int, env: dict[str, str]) -> None:
+        args = [sys.executable, "-m", "bench.upstream", "--host", "127.0.0.1", "--port", str(port)]
+        _LoggedProcess.__init__(self, args, env, "bench-upstream")
+        self.url = ""
+
+
+def start_upstream(kind: str, timeout: float = 20.0) -> EchoUpstream:
+    """"fast" (bench.upstream) or "echo" (the repo's echo upstream), ready to answer."""
+    if kind == "echo":
+        return start_echo_upstream(timeout=timeout)
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    upstream = FastUpstream(0, env)
+    upstream.wait_until(upstream._ready, timeout, "bench upstream")
+    return upstream
+
+
+def _without_plugin(document: dict[str, Any]) -> None:
+    settings = document.get("litellm_settings") or {}
+    settings.pop("callbacks", None)
+    document["litellm_settings"] = settings
+
+
+def write_configs(directory: Path, control: bool = False) -> dict[str, Path]:
+    """variant -> config file: config_final.yaml as is, and without the callbacks entry."""
+    configs = {
+        "with": config_variant(directory, lambda document: None, "with_plugin.yaml"),
+        "without": config_variant(directory, _without_plugin, "without_plugin.yaml"),
+    }
+    if control:
+        configs[CONTROL] = config_variant(directory, _without_plugin, "control_without_plugin.yaml")
+    return configs
+
+
+@dataclass
+class Stack:
+    upstream: EchoUpstream
+    proxies: dict[str, Proxy]
+
+    def stop(self) -> None:
+        for proxy in self.proxies.values():
+            proxy.stop()
+        self.upstream.stop()
+
+
+def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: bool = False,
+                timeout: float = 180) -> Stack:
+    """The upstream and the proxies (started side by side), with identical environments."""
+    for name in UNSHARED_ENV:
+        os.environ.pop(name, None)
+    upstream = start_upstream(upstream_kind)
+    configs = write_configs(directory, control)
+    env = {**pool_env(SimpleNamespace(url=upstream.url)), "VIBE_ROUTER_CONFIG": str(configs["with"])}
+    env["DEFAULT_NUM_WORKERS_LITELLM_PROXY"] = str(workers)  # litellm's --num_workers default
+    proxies: dict[str, Proxy] = {}
+    try:
+        with ThreadPoolExecutor(len(configs)) as pool:
+            futures = {variant: pool.submit(start_litellm_proxy, path, env=env, timeout=timeout)
+                       for variant, path in configs.items()}
+            errors = []
+            for variant, future in futures.items():
+                try:
+                    proxies[variant] = future.result()
+                except Exception as error:  # report both failures, stop what did start
+                    errors.append(f"{variant}: {error}")
+            if errors:
+                raise RuntimeError("proxy start failed: " + "\n".join(errors))
+    except BaseException:
+        Stack(upstream, proxies).stop()
+        raise
+    stack = Stack(upstream, proxies)
+    loaded = {variant: PLUGIN_LOADED in proxy.log_text() for variant, proxy in proxies.items()}
+    if loaded != {variant: variant == "with" for variant in proxies}:
+        stack.stop()
+        raise RuntimeError(f"expected the plugin loaded only in 'with', got {loaded}")
+    return stack
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (uvicorn workers, if any)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [pid], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    """VmRSS of a process and its descendants, in MB (MiB)."""
+    total_kb = 0
+    for each in descendants(pid):
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        total_kb += int(match.group(1)) if match else 0
+    return round(total_kb / 1024, 1)
+
+
+def decision_ms(proxy: Proxy, since: int = 0) -> list[float]:
+    """`decision_ms` of the ROUTING DECISION lines the proxy logged after character `since`."""
+    return [float(value) for value in DECISION_MS.findall(proxy.log_text()[since:])]

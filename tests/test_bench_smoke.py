@@ -1,0 +1,122 @@
+"""Smoke tests of the benchmarks: tiny counts, the shape of their JSON, never their timings.
+
+`bench.overhead` starts a real upstream and two real LiteLLM proxies (~30 s on 2 busy cores);
+`bench.decisions` times every contender a few times. Then the README marker replacement.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.readme import MarkerError, markers, replace_between, update_file
+from tests.support.processes import REPO_ROOT
+
+RUN_TIMEOUT = 240  # a bound for a stuck run; the tests take well under a minute
+
+
+def run_bench(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+           "LITELLM_TELEMETRY_DISABLED": "true", "NO_PROXY": "127.0.0.1,localhost"}
+    result = subprocess.run([sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env, capture_output=True,
+                            text=True, timeout=RUN_TIMEOUT)
+    assert result.returncode == 0, f"{module} exited {result.returncode}:\n{result.stdout}\n{result.stderr[-3000:]}"
+    return result
+
+
+def readme_with_markers(path: Path, *names: str) -> Path:
+    sections = "".join(f"## {name}\n{markers(name)[0]}\nold {name}\n{markers(name)[1]}\n" for name in names)
+    path.write_text(f"# Title\n\nintro\n\n{sections}\ntrailer\n", encoding="utf-8")
+    return path
+
+
+def test_overhead_smoke(tmp_path: Path) -> None:
+    out, table = tmp_path / "overhead.json", tmp_path / "overhead.md"
+    readme = readme_with_markers(tmp_path / "README.md", "overhead", "decisions")
+    # --no-control: two proxies, not three, to keep the test short (the A/A proxy is the same config).
+    result = run_bench("bench.overhead", "--requests", "12", "--batches", "2", "--latency-batch", "4",
+                       "--warmup", "2", "--concurrency", "4", "--no-control", "--json", str(out),
+                       "--markdown", str(table), "--update-readme", str(readme))
+    data: dict[str, Any] = json.loads(out.read_text())
+    assert data["benchmark"] == "overhead" and data["command"].startswith(".venv/bin/python -m bench.overhead")
+    assert data["variants"] == ["with", "without"]
+    assert data["planned_per_cell"] == {"latency": 12, "throughput": 12}
+    assert data["complete"] is True
+    assert data["failed_requests"] == 0
+    assert data["requests"] == 3 * 2 * 2 * 12  # kinds x proxies x phases x requests
+    assert set(data["traffic"]) == {"chat", "messages", "responses"}
+    for kind, traffic in data["traffic"].items():
+        assert data["body_bytes"][kind] > 70_000
+        for phase in ("latency", "throughput"):
+            with_plugin, without = traffic["with"][phase], traffic["without"][phase]
+            assert with_plugin["requests"] == without["requests"] == 12
+            assert with_plugin["failed"] == without["failed"] == 0
+            assert with_plugin["rps"] > 0 and without["rps"] > 0
+            assert 0 < with_plugin["p50_ms"] <= with_plugin["p99_ms"]
+            # The plugin routed every request to a pool; without it, the virtual model served them.
+            assert with_plugin["routed_by_plugin"] == 12 and without["routed_by_plugin"] == 0
+            assert traffic["virtual_model"] in without["model_groups"]
+            assert traffic["virtual_model"] not in with_plugin["model_groups"]
+            assert with_plugin["overhead_header_p50_ms"] > 0
+        comparison = traffic["comparison"]
+        for key in ("throughput_ratio", "added_p50_ms", "cpu_throughput_ratio", "added_overhead_header_p50_ms"):
+            assert isinstance(comparison[key], float), key
+        assert comparison["throughput_ratio"] > 0
+    for moment in ("after_warmup", "end"):
+        assert data["rss_mb"][moment]["with"] > 50 and data["rss_mb"][moment]["without"] > 50
+    assert data["hook_decision_ms"]["count"] == 3 * 2 * 12
+    assert set(data["targets"]) >= {"throughput_ratio", "added_p50_ms", "rss_added_mb"}
+    assert all(isinstance(target["met"], bool) for target in data["targets"].values())
+    markdown = table.read_text()
+    assert "| traffic |" in markdown and data["command"] in markdown
+    assert "| traffic |" in result.stdout
+    text = readme.read_text()
+    assert markdown.strip() in text and "old overhead" not in text and "old decisions" in text
+
+
+def test_decisions_smoke(tmp_path: Path) -> None:
+    out, table = tmp_path / "decisions.json", tmp_path / "decisions.md"
+    run_bench("bench.decisions", "--repeat", "3", "--warmup", "1", "--json", str(out), "--markdown", str(table))
+    data: dict[str, Any] = json.loads(out.read_text())
+    assert data["benchmark"] == "decisions"
+    overall = data["overall"]
+    assert {"vibe_decision", "vibe_heuristic", "litellm_classify", "litellm_extract_classify"} <= set(overall)
+    assert "vibe_learned" in overall or any("learned" in note for note in data["notes"])
+    for stats in overall.values():
+        assert stats["calls"] > 0 and 0 < stats["p50_us"] <= stats["p99_us"]
+    assert overall["litellm_classify"]["p50_vs_litellm"] == 1.0
+    bodies = {row["body"]: row for row in data["per_body"]}
+    expected = {"claude_code_hi", "codex_hi", "chat_turn_4000", "chat_80kb", "messages_80kb", "responses_80kb"}
+    assert expected <= set(bodies)
+    assert bodies["chat_turn_4000"]["turn_chars"] >= 3990
+    assert all("vibe_decision" in row for row in data["per_body"])
+    assert "| decision |" in table.read_text()
+
+
+def test_readme_markers_replace_only_their_section(tmp_path: Path) -> None:
+    readme = readme_with_markers(tmp_path / "README.md", "overhead", "decisions")
+    update_file(readme, "decisions", "| a | b |\n|---|---|\n| 1 | 2 |\n")
+    text = readme.read_text()
+    start, end = markers("decisions")
+    assert f"{start}\n| a | b |\n|---|---|\n| 1 | 2 |\n{end}" in text
+    assert "old overhead" in text and "old decisions" not in text
+    assert text.startswith("# Title\n\nintro\n") and text.endswith("\ntrailer\n")
+    update_file(readme, "decisions", "new")  # the second run replaces the first
+    assert "| a | b |" not in readme.read_text() and f"{start}\nnew\n{end}" in readme.read_text()
+
+
+def test_readme_markers_missing_or_out_of_order() -> None:
+    start, end = markers("overhead")
+    with pytest.raises(MarkerError):
+        replace_between("no markers here", "overhead", "x")
+    with pytest.raises(MarkerError):
+        replace_between(f"{end}\n{start}\n", "overhead", "x")
+    with pytest.raises(MarkerError):
+        replace_between(f"{start}{end}{start}{end}", "overhead", "x")
+    assert replace_between(f"a{start}old{end}b", "overhead", "new") == f"a{start}\nnew\n{end}b"
