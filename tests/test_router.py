@@ -409,8 +409,7 @@ def test_counters_per_virtual_model() -> None:
     async def run() -> None:
         for req in (chat("hi"), chat(COMPLEX), chat("hi"), chat("hi", session="s2", headers=FORCE)):
             await router.route(req)
-        for _ in range(5):
-            await asyncio.sleep(0)
+        await router.flush_counters()
 
     asyncio.run(run())
     counters = router.store.local.counters[router.store.key("stats", "auto-chat")]

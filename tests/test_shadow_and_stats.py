@@ -124,8 +124,7 @@ def test_shadow_still_keeps_session_state_and_counts() -> None:
             data = {**chat(text), "metadata": {"headers": {"x-session-id": "shadow-1"}}}
             await router.async_pre_call_hook(None, None, data, "acompletion")
             records.append(data["metadata"][METADATA_KEY])
-        for _ in range(5):
-            await asyncio.sleep(0)
+        await router.router.flush_counters()
         return records
 
     records = asyncio.run(run())
@@ -258,8 +257,7 @@ def test_live_counters_feed_summarize() -> None:
             logged = {"model_group": pool, "prompt_tokens": tokens, "completion_tokens": tokens // 4}
             kwargs = {"litellm_params": {"metadata": data["metadata"]}, "standard_logging_object": logged}
             await router.async_log_success_event(kwargs, None, start, start + timedelta(seconds=1))
-        for _ in range(5):
-            await asyncio.sleep(0)
+        await router.router.flush_counters()
 
     asyncio.run(run())
     counters = dict(store.local.counters[store.key("stats", "auto-chat")])

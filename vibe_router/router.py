@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,6 +18,7 @@ from vibe_router.session_id import find_session_id
 from vibe_router.sessions import SessionStore
 
 CHARS_PER_TOKEN = 4
+COUNTER_FLUSH_SECONDS = 0.5
 # Decisions that take part in session stickiness. Housekeeping, long-context and image
 # requests need their own tier and leave the session alone.
 STICKY_DECISIONS = frozenset({"score", "scenario:thinking"})
@@ -44,6 +46,8 @@ class Router:
         self.policy = Policy(config)
         self.store = store or SessionStore(config.redis)
         self._background: set[asyncio.Task[None]] = set()
+        self._pending: dict[str, Counter[str]] = {}
+        self._flush_scheduled = False
 
     async def route(self, request: RouteRequest) -> Routed | None:
         """The decision for a request, or None when its model is not virtual.
@@ -122,11 +126,30 @@ class Router:
         self.count_fields(decision.virtual_model, fields)
 
     def count_fields(self, virtual_model: str, fields: dict[str, int]) -> None:
-        key = self.store.key("stats", virtual_model)
-        try:
-            task = asyncio.get_running_loop().create_task(self.store.count(key, fields))
-        except RuntimeError:  # no running loop (CLI use): count locally
-            self.store.local.count(key, fields)
+        """Queue counter increments; they reach the store in one batch per flush interval."""
+        self._pending.setdefault(self.store.key("stats", virtual_model), Counter()).update(fields)
+        if self._flush_scheduled:
             return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no running loop (CLI use): count locally at once
+            for key, pending in self._take_pending().items():
+                self.store.local.count(key, pending)
+            return
+        self._flush_scheduled = True
+        loop.call_later(COUNTER_FLUSH_SECONDS, self._schedule_flush)
+
+    def _schedule_flush(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.flush_counters())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def flush_counters(self) -> None:
+        """Write the queued counter increments now."""
+        for key, pending in self._take_pending().items():
+            await self.store.count(key, pending)
+
+    def _take_pending(self) -> dict[str, dict[str, int]]:
+        pending, self._pending = self._pending, {}
+        self._flush_scheduled = False
+        return {key: dict(fields) for key, fields in pending.items()}
