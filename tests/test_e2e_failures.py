@@ -96,3 +96,30 @@ def test_forbidden_shapes_get_a_clear_400_from_the_proxy(proxy: Proxy, content: 
     assert response.status_code == 400, response.text
     assert f"vibe-router: invalid request: {field}: " in response.text
     assert f"REJECTED virtual_model=auto-chat endpoint=chat: {field}: " in proxy.log_text()
+
+
+def test_a_corrupt_learned_model_file_fails_open_at_load(echo: EchoUpstream, tmp_path: Path) -> None:
+    corrupt = tmp_path / "learned-corrupt.json.gz"
+    corrupt.write_bytes(b"\x1f\x8b not really gzip")
+
+    def use_corrupt_model(document: dict[str, Any]) -> None:
+        section = document["vibe_router"]
+        section["scorers"]["learned-broken"] = {"kind": "learned", "model": str(corrupt)}
+        section["virtual_models"]["auto-chat"]["scorer"] = "learned-broken"
+        section["virtual_models"]["auto-chat"].pop("scorer_settings", None)
+
+    running = start_routed_proxy(echo, config_variant(tmp_path, use_corrupt_model))
+    try:
+        log = running.log_text()
+        assert "SCORER UNAVAILABLE virtual_model=auto-chat" in log and str(corrupt) in log
+        client = openai.OpenAI(base_url=f"{running.url}/v1", api_key=running.key, max_retries=0)
+        raw = client.chat.completions.with_raw_response.create(
+            model="auto-chat", messages=[{"role": "user", "content": "hi"}]
+        )
+        assert raw.http_response.status_code == 200
+        assert raw.headers["x-vibe-router-fail-open"] == "true"
+        assert raw.headers["x-litellm-model-group"] == "auto-chat"
+        routed = client.responses.with_raw_response.create(model="auto-codex", input="hi")
+        assert routed.headers["x-litellm-model-group"] == "pool-codex-mini"
+    finally:
+        running.stop()

@@ -193,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
 
+    from vibe_router.training.commands import add_commands
+
+    add_commands(commands)
+
     echo = commands.add_parser("echo-upstream", help="run the local fake LLM upstream used by --demo and tests")
     echo.add_argument("--host", default="127.0.0.1")
     echo.add_argument("--port", type=int, default=8399)

@@ -1,0 +1,91 @@
+"""The routers `vibe-router eval` compares: fixed rules, the learned scorer and the oracle.
+
+A router is fitted on training examples and returns a score per test example; higher
+scores go to the strong tier first. Baselines that need nothing to learn ignore training.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from vibe_router.request import build_view
+from vibe_router.scoring.heuristic import HeuristicScorer
+from vibe_router.training.routellm import Example
+from vibe_router.training.train import FeatureSet, TrainOptions, fit
+
+Scores = list[float]
+Predict = Callable[[Sequence[Example], Sequence[FeatureSet]], Scores]
+
+
+@dataclass(frozen=True)
+class Router:
+    name: str
+    fit: Callable[[Sequence[Example], Sequence[FeatureSet]], Predict]
+
+
+def _fixed(score: Callable[[Example], float]) -> Callable[[Sequence[Example], Sequence[FeatureSet]], Predict]:
+    def fitter(train: Sequence[Example], train_features: Sequence[FeatureSet]) -> Predict:
+        return lambda test, test_features: [score(example) for example in test]
+
+    return fitter
+
+
+def random_router() -> Router:
+    """Every prompt ties: the curve is the expectation of routing a random share."""
+    return Router("random", _fixed(lambda example: 0.0))
+
+
+def length_router() -> Router:
+    return Router("prompt length", _fixed(lambda example: float(len(example.prompt))))
+
+
+def heuristic_router() -> Router:
+    scorer = HeuristicScorer()
+
+    def score(example: Example) -> float:
+        view = build_view("chat", {"messages": [{"role": "user", "content": example.prompt}]})
+        return scorer.score(view).value
+
+    return Router("seed heuristic", _fixed(score))
+
+
+def litellm_classifier() -> Callable[[str], float] | None:
+    """LiteLLM's complexity-router heuristic score of a text (no network), or None if absent."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("LITELLM_TELEMETRY_DISABLED", "true")
+    try:
+        from litellm.router_strategy.complexity_router.complexity_router import ComplexityRouter
+    except ImportError:
+        return None
+    router = ComplexityRouter("vibe-router-eval", None, derive_savings_baseline=False)  # type: ignore[arg-type]
+    return lambda text: float(router.classify(text)[1])
+
+
+def litellm_router() -> Router | None:
+    classify = litellm_classifier()
+    if classify is None:
+        return None
+    return Router("LiteLLM complexity heuristic", _fixed(lambda example: classify(example.prompt)))
+
+
+def learned_router(options: TrainOptions | None = None) -> Router:
+    def fitter(train: Sequence[Example], train_features: Sequence[FeatureSet]) -> Predict:
+        model = fit(train, options, train_features)
+        return lambda test, test_features: [model.logit(features) for features in test_features]
+
+    return Router("learned", fitter)
+
+
+def oracle_router() -> Router:
+    """Knows the answers: the best any router could do on these prompts."""
+    return Router("oracle", _fixed(lambda example: example.gain))
+
+
+def default_routers(options: TrainOptions | None = None, with_litellm: bool = True) -> list[Router]:
+    routers = [random_router(), length_router(), heuristic_router()]
+    litellm = litellm_router() if with_litellm else None
+    if litellm is not None:
+        routers.append(litellm)
+    return routers + [learned_router(options), oracle_router()]

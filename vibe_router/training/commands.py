@@ -1,0 +1,171 @@
+"""The `train`, `eval` and `calibrate` subcommands of `vibe-router` (see `add_commands`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from vibe_router.scoring.base import ScorerSettingsError
+from vibe_router.scoring.learned import DEFAULT_MODEL, LearnedScorer, ModelFileError, load_model, save_model
+from vibe_router.training.routellm import DataError, load_source, resolve_data_dir
+from vibe_router.training.train import TrainingUnavailable, TrainOptions, fit
+
+DEFAULT_RESULTS = Path("build") / "eval" / "results.json"
+DEFAULT_PLOT = Path("build") / "eval" / "quality.png"
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register `train`, `eval` and `calibrate` on an argparse subparsers object."""
+    _add_train(subparsers.add_parser("train", help="train the learned scorer's model"))
+    _add_eval(subparsers.add_parser("eval", help="measure routers on MMLU and GSM8K (APGR, CPT, latency)"))
+    _add_calibrate(subparsers.add_parser("calibrate", help="threshold sending a given share to the strong tier"))
+
+
+def _data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", metavar="DIR", help="RouteLLM data dir (default: ../shared/data/routellm from the repo root or cwd)"
+    )
+
+
+def _train_options(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainOptions()
+    parser.add_argument("--c", type=float, default=defaults.c, help="inverse L2 strength (default %(default)s)")
+    parser.add_argument(
+        "--subject-smoothing",
+        type=float,
+        default=defaults.subject_smoothing,
+        help="pull targets toward their subject's mean, 0..1 (default %(default)s)",
+    )
+    parser.add_argument("--min-df", type=int, default=defaults.min_df, help="keep features seen this often")
+    parser.add_argument("--balance", action="store_true", help="give each source (mmlu, gsm8k, file) equal weight")
+
+
+def _options(args: argparse.Namespace) -> TrainOptions:
+    return TrainOptions(
+        c=args.c, subject_smoothing=args.subject_smoothing, min_df=args.min_df, balance_sources=args.balance
+    )
+
+
+def _add_train(parser: argparse.ArgumentParser) -> None:
+    _data_option(parser)
+    parser.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME|FILE",
+        help="mmlu, gsm8k, all (default), or a JSONL file of {prompt, label} or "
+        "{prompt, weak_score, strong_score}; repeat to combine",
+    )
+    parser.add_argument("--output", type=Path, default=DEFAULT_MODEL, help="model file (default: the shipped one)")
+    _train_options(parser)
+    parser.set_defaults(func=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    try:
+        data_dir = resolve_data_dir(args.data)
+        examples = [e for source in (args.source or ["all"]) for e in load_source(source, data_dir)]
+        model = fit(examples, _options(args))
+    except (DataError, TrainingUnavailable, ValueError) as error:
+        print(f"vibe-router train: {error}", file=sys.stderr)
+        return 2
+    model.meta["name"] = args.output.name.split(".")[0]
+    save_model(model, args.output)
+    size = args.output.stat().st_size
+    print(
+        f"trained on {len(examples)} examples ({model.meta['sources']}): {len(model.weights)} weights "
+        f"of {model.meta['vocabulary']} features -> {args.output} ({size / 1024:.0f} KiB) "
+        f"in {time.monotonic() - started:.1f}s"
+    )
+    return 0
+
+
+def _add_eval(parser: argparse.ArgumentParser) -> None:
+    _data_option(parser)
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fold split (default %(default)s)")
+    parser.add_argument("--json", type=Path, default=DEFAULT_RESULTS, help="results file (default %(default)s)")
+    parser.add_argument("--plot", type=Path, default=DEFAULT_PLOT, help="PNG of the curves (default %(default)s)")
+    parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    parser.add_argument("--no-latency", action="store_true", help="skip the latency measurement")
+    parser.add_argument("--from-json", type=Path, metavar="FILE", help="do not run: render saved results")
+    parser.add_argument("--update-readme", type=Path, metavar="README", help="put the table between its markers")
+    parser.add_argument("--without-litellm", action="store_true", help="leave out LiteLLM's heuristic")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _train_options(parser)
+    parser.set_defaults(func=run_eval_command)
+
+
+def run_eval_command(args: argparse.Namespace) -> int:
+    from vibe_router.training import evaluate
+
+    try:
+        if args.from_json:
+            results = json.loads(args.from_json.read_text(encoding="utf-8"))
+        else:
+            results = evaluate.run_eval(
+                resolve_data_dir(args.data),
+                args.folds,
+                args.seed,
+                _options(args),
+                show=not args.quiet,
+                with_latency=not args.no_latency,
+                with_litellm=not args.without_litellm,
+            )
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+            print(f"results: {args.json}", file=sys.stderr)
+        if not args.no_plot:
+            from vibe_router.training.plot import plot
+
+            plot(results, args.plot)
+            print(f"plot: {args.plot}", file=sys.stderr)
+    except (DataError, TrainingUnavailable, OSError, RuntimeError, ValueError) as error:
+        print(f"vibe-router eval: {error}", file=sys.stderr)
+        return 2
+    table = evaluate.render_table(results)
+    print(table)
+    if args.update_readme:
+        try:
+            evaluate.update_readme(args.update_readme, table)
+        except (OSError, ValueError) as error:
+            print(f"vibe-router eval: {error}", file=sys.stderr)
+            return 2
+        print(f"updated the table in {args.update_readme}", file=sys.stderr)
+    return 0
+
+
+def _add_calibrate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompts", type=Path, help="JSONL: strings, {prompt: ...} or request bodies")
+    parser.add_argument("--strong-share", type=float, default=0.3, help="share for the strong tier (default 0.3)")
+    parser.add_argument("--model", type=Path, help="model file (default: the shipped one)")
+    parser.add_argument("--scorer-name", default="learned", help="scorer name in the printed config")
+    parser.set_defaults(func=run_calibrate)
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from vibe_router.training.calibrate import calibrate, config_lines, load_views
+
+    try:
+        scorer = LearnedScorer(load_model(args.model or DEFAULT_MODEL))
+        result = calibrate(scorer, load_views(args.prompts), args.strong_share)
+    except (DataError, ModelFileError, ScorerSettingsError, ValueError) as error:
+        print(f"vibe-router calibrate: {error}", file=sys.stderr)
+        return 2
+    print(config_lines(result, args.scorer_name, str(args.model) if args.model else None))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vibe-router")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Fit the learned scorer's logistic model (needs numpy and scikit-learn).
+
+Each example's target (see `Example.target`) is a soft label in [0, 1]; it is fitted with
+the usual trick of one positive row weighted by the target and one negative row weighted
+by its complement. Examples with a subject (MMLU's 57 subjects) have their target pulled
+toward their subject's mean by `subject_smoothing`: a prior per subject, learned from text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from vibe_router.request import build_view
+from vibe_router.scoring.features import FEATURES_VERSION, Features, name_of, turn_features
+from vibe_router.scoring.learned import LinearModel
+from vibe_router.training.routellm import Example
+
+EXTRA_PINS = "numpy==2.4.6 scipy==1.17.1 scikit-learn==1.9.1"
+FeatureSet = Features
+
+
+class TrainingUnavailable(RuntimeError):
+    """numpy or scikit-learn is not installed."""
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """c: inverse L2 strength. subject_smoothing: pull of a subject's mean on targets.
+    min_df: keep features seen in this many examples. min_weight: drop smaller weights.
+    balance_sources: same total weight per source. word_scale / free_scale: column scales
+    (weaker penalty when larger) for word features / for `free_features` (prompt length).
+    """
+
+    c: float = 1.0
+    subject_smoothing: float = 0.5
+    min_df: int = 2
+    min_weight: float = 0.002
+    balance_sources: bool = False
+    word_scale: float = 1.0
+    free_features: tuple[str, ...] = ("#len",)
+    free_scale: float = 30.0
+    max_iter: int = 2000
+
+
+def prompt_features(prompt: str) -> FeatureSet:
+    """Features of a prompt sent as one chat user message (how the proxy would see it)."""
+    return turn_features(build_view("chat", {"messages": [{"role": "user", "content": prompt}]}))
+
+
+def featurize(examples: Sequence[Example]) -> list[FeatureSet]:
+    return [prompt_features(example.prompt) for example in examples]
+
+
+def targets(examples: Sequence[Example], smoothing: float) -> list[float]:
+    """Targets, pulled toward the mean of their subject by `smoothing` (0 = not at all)."""
+    groups: dict[str, list[float]] = defaultdict(list)
+    for example in examples:
+        if example.subject:
+            groups[example.subject].append(example.target)
+    means = {subject: sum(values) / len(values) for subject, values in groups.items()}
+    return [(1 - smoothing) * e.target + smoothing * means[e.subject] if e.subject else e.target for e in examples]
+
+
+def source_weights(examples: Sequence[Example], balance: bool) -> list[float]:
+    """1 per example, or weights giving each source (mmlu, gsm8k, a file) the same total."""
+    if not balance:
+        return [1.0] * len(examples)
+    counts = Counter(example.source for example in examples)
+    mean = len(examples) / len(counts)
+    return [mean / counts[example.source] for example in examples]
+
+
+def fit(
+    examples: Sequence[Example],
+    options: TrainOptions | None = None,
+    features: Sequence[FeatureSet] | None = None,
+) -> LinearModel:
+    """Train a model on labelled examples (features are computed unless given)."""
+    options = options or TrainOptions()
+    if not examples:
+        raise ValueError("no training examples")
+    np, sparse, logistic = _libraries()
+    rows = list(features) if features is not None else featurize(examples)
+    frequency = Counter(name for row in rows for name in (*map(name_of, row.words), *row.dense))
+    vocabulary = sorted(name for name, count in frequency.items() if count >= options.min_df)
+    index = {name: i for i, name in enumerate(vocabulary)}
+    scales = np.array([_column_scale(name, options) for name in vocabulary])
+    matrix = _design_matrix(rows, index, np, sparse) @ sparse.diags(scales)
+    target = np.array(targets(examples, options.subject_smoothing))
+    weight = np.array(source_weights(examples, options.balance_sources))
+    stacked = sparse.vstack([matrix, matrix]).tocsr()
+    labels = np.r_[np.ones(len(target)), np.zeros(len(target))]
+    sample_weight = np.r_[target * weight, (1 - target) * weight]
+    keep = sample_weight > 0
+    if len(set(labels[keep])) < 2:
+        raise ValueError("every example has the same target: nothing to learn")
+    model = logistic(C=options.c, max_iter=options.max_iter)
+    model.fit(stacked[keep], labels[keep], sample_weight=sample_weight[keep])
+    coefficients = model.coef_[0]
+    # Columns were scaled to change their regularisation: fold the scales into the weights.
+    scaled = zip(vocabulary, coefficients * scales, strict=True)
+    weights = {name: round(float(value), 4) for name, value in scaled if abs(value) >= options.min_weight}
+    meta = {"examples": len(examples), "vocabulary": len(vocabulary), "options": asdict(options)}
+    meta["sources"] = dict(sorted(Counter(example.source or "?" for example in examples).items()))
+    meta["features_version"] = FEATURES_VERSION
+    return LinearModel.from_names(round(float(model.intercept_[0]), 4), weights, meta)
+
+
+def _column_scale(name: str, options: TrainOptions) -> float:
+    """Larger scale = weaker L2 penalty on that feature's weight."""
+    if not name.startswith("#"):
+        return options.word_scale
+    return options.free_scale if name in options.free_features else 1.0
+
+
+def _design_matrix(rows: Sequence[FeatureSet], index: dict[str, int], np: Any, sparse: Any) -> Any:
+    """Word features scaled by 1/sqrt(number of words), structure by value, as at inference."""
+    indptr, indices, values = [0], [], []
+    for row in rows:
+        scale = 1.0 / math.sqrt(max(len(row.words), 1))
+        cells = {index[name]: scale for name in map(name_of, row.words) if name in index}
+        cells.update((index[name], value) for name, value in row.dense.items() if name in index)
+        for column in sorted(cells):
+            indices.append(column)
+            values.append(cells[column])
+        indptr.append(len(indices))
+    shape = (len(rows), len(index))
+    return sparse.csr_matrix((np.array(values), np.array(indices, dtype=np.int64), np.array(indptr)), shape=shape)
+
+
+def _libraries() -> tuple[Any, Any, Any]:
+    try:
+        import numpy
+        from scipy import sparse
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as error:
+        raise TrainingUnavailable(
+            f"training needs numpy and scikit-learn ({error.name} is missing): pip install {EXTRA_PINS}"
+        ) from None
+    return numpy, sparse, LogisticRegression
