@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from tests.support.logs import Captured
 from tests.support.redis_server import RedisServer
+from tests.support.stack import CONFIG
+from vibe_router.config import load_config
+from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import RedisSettings, SessionStore
 
 
@@ -43,5 +47,28 @@ def test_redis_is_used_again_after_retry_seconds(captured: Captured) -> None:
 
         assert asyncio.run(scenario()) == ["redis", "local", "redis"]
         assert any("REDIS BACK" in line for line in captured.lines)
+    finally:
+        server.kill()
+
+
+def test_counters_queued_during_an_outage_reach_redis_when_it_returns() -> None:
+    server = RedisServer().start()
+    try:
+        config = load_config(CONFIG)
+        config = replace(config, redis=RedisSettings(url=server.url, retry_seconds=0.2))
+        router = Router(config)
+        body = {"model": "auto-chat", "messages": [{"role": "user", "content": "hi"}]}
+
+        async def scenario() -> None:
+            server.kill()
+            await router.route(RouteRequest("chat", dict(body)))
+            await router.flush_counters()  # Redis is down: nothing is lost, nothing is written
+            server.start()
+            await asyncio.sleep(0.3)
+            await router.flush_counters()
+
+        asyncio.run(scenario())
+        counters = server.client().hgetall("vibe-router:stats:auto-chat")
+        assert counters[b"decisions"] == b"1" and counters[b"tier:cheap"] == b"1"
     finally:
         server.kill()

@@ -145,9 +145,14 @@ class Router:
         task.add_done_callback(self._background.discard)
 
     async def flush_counters(self) -> None:
-        """Write the queued counter increments now."""
-        for key, pending in self._take_pending().items():
-            await self.store.count(key, pending)
+        """Write the queued counter increments now; what Redis cannot take waits for the next flush."""
+        unwritten = {key: pending for key, pending in self._take_pending().items()
+                     if not await self.store.count(key, pending)}
+        for key, pending in unwritten.items():
+            self._pending.setdefault(key, Counter()).update(pending)
+        if unwritten and not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_later(COUNTER_FLUSH_SECONDS, self._schedule_flush)
 
     def _take_pending(self) -> dict[str, dict[str, int]]:
         pending, self._pending = self._pending, {}

@@ -123,19 +123,24 @@ class SessionStore:
                 return result, "redis"
         return self.local.apply_tier(key, mode, proposed, ttl), "local"
 
-    async def count(self, key: str, fields: dict[str, int]) -> None:
+    async def count(self, key: str, fields: dict[str, int]) -> bool:
+        """Add to a counter hash; False when the shared store should have taken it but could not."""
+        if not self.shared:
+            self.local.count(key, fields)
+            return True
         client = self._available()
-        if client is not None:
-            try:
-                async with client.pipeline(transaction=False) as pipe:
-                    for field, amount in fields.items():
-                        pipe.hincrby(key, field, amount)
-                    await pipe.execute()
-                self._recovered()
-                return
-            except Exception as exc:
-                await self._failed(exc)
-        self.local.count(key, fields)
+        if client is None:
+            return False
+        try:
+            async with client.pipeline(transaction=False) as pipe:
+                for field, amount in fields.items():
+                    pipe.hincrby(key, field, amount)
+                await pipe.execute()
+        except Exception as exc:
+            await self._failed(exc)
+            return False
+        self._recovered()
+        return True
 
     def _available(self) -> Any:
         if not self.shared or time.monotonic() < self._down_until:
