@@ -258,14 +258,16 @@ def test_unreachable_redis_falls_back_to_the_local_store_and_warns_once(caplog: 
     logger = logging.getLogger("vibe_router")
     logger.addHandler(caplog.handler)
     try:
-        async def run() -> list[tuple[int, str]]:
-            results = [await store.apply_tier("k", "max", 1, 60), await store.apply_tier("k", "max", 0, 60)]
-            await store.count("stats", {"decisions": 1})
+        async def run() -> list[object]:
+            results: list[object] = [await store.apply_tier("k", "max", 1, 60)]
+            results.append(await store.apply_tier("k", "max", 0, 60))
+            results.append(await store.count("stats", {"decisions": 1}))
             return results
 
-        assert asyncio.run(run()) == [(1, "local"), (1, "local")]
+        # Counters are not split into a per-replica store: the caller keeps them for Redis.
+        assert asyncio.run(run()) == [(1, "local"), (1, "local"), False]
     finally:
         logger.removeHandler(caplog.handler)
-    assert store.local.counters["stats"]["decisions"] == 1
+    assert "stats" not in store.local.counters
     warnings = [r.getMessage() for r in caplog.records if "REDIS UNAVAILABLE" in r.getMessage()]
     assert len(warnings) == 1
