@@ -32,15 +32,21 @@ def failing_proxy(echo: EchoUpstream, tmp_path_factory: pytest.TempPathFactory) 
     running.stop()
 
 
-def test_router_failure_fails_open_to_the_virtual_deployment(failing_proxy: Proxy, echo: EchoUpstream) -> None:
-    echo.clear()
-    client = openai.OpenAI(base_url=f"{failing_proxy.url}/v1", api_key=failing_proxy.key, max_retries=0)
+def assert_chat_fails_open(proxy: Proxy) -> openai.OpenAI:
+    """A request for auto-chat is served, by auto-chat's own deployment, marked fail-open."""
+    client = openai.OpenAI(base_url=f"{proxy.url}/v1", api_key=proxy.key, max_retries=0)
     raw = client.chat.completions.with_raw_response.create(
         model="auto-chat", messages=[{"role": "user", "content": "hi"}]
     )
     assert raw.http_response.status_code == 200
     assert raw.headers["x-litellm-model-group"] == "auto-chat"
     assert raw.headers["x-vibe-router-fail-open"] == "true"
+    return client
+
+
+def test_router_failure_fails_open_to_the_virtual_deployment(failing_proxy: Proxy, echo: EchoUpstream) -> None:
+    echo.clear()
+    assert_chat_fails_open(failing_proxy)
     assert [record["model"] for record in echo.requests()] == ["gpt-5"]
     assert "ROUTING FAILURE virtual_model=auto-chat endpoint=chat error=RuntimeError" in failing_proxy.log_text()
 
@@ -112,13 +118,7 @@ def test_a_corrupt_learned_model_file_fails_open_at_load(echo: EchoUpstream, tmp
     try:
         log = running.log_text()
         assert "SCORER UNAVAILABLE virtual_model=auto-chat" in log and str(corrupt) in log
-        client = openai.OpenAI(base_url=f"{running.url}/v1", api_key=running.key, max_retries=0)
-        raw = client.chat.completions.with_raw_response.create(
-            model="auto-chat", messages=[{"role": "user", "content": "hi"}]
-        )
-        assert raw.http_response.status_code == 200
-        assert raw.headers["x-vibe-router-fail-open"] == "true"
-        assert raw.headers["x-litellm-model-group"] == "auto-chat"
+        client = assert_chat_fails_open(running)
         routed = client.responses.with_raw_response.create(model="auto-codex", input="hi")
         assert routed.headers["x-litellm-model-group"] == "pool-codex-mini"
     finally:

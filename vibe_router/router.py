@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -14,10 +13,10 @@ from vibe_router.logs import log
 from vibe_router.overrides import Caller, requested_override, strip_tags
 from vibe_router.policy import Decision, Policy, with_tier
 from vibe_router.request import TurnView
+from vibe_router.scenarios import CHARS_PER_TOKEN
 from vibe_router.session_id import find_session_id
 from vibe_router.sessions import SessionStore
 
-CHARS_PER_TOKEN = 4
 COUNTER_FLUSH_SECONDS = 0.5
 # Decisions that take part in session stickiness. Housekeeping, long-context and image
 # requests need their own tier and leave the session alone.
@@ -73,7 +72,7 @@ class Router:
             if forced is not None:
                 return self._finish(Routed(forced, turn))
         if decision.in_ladder and decision.decided_by in STICKY_DECISIONS:
-            decision = await self._stick(virtual, decision, turn, session.value)
+            decision = await self._stick(virtual, decision, turn, session.digest)
         return self._finish(Routed(decision, turn))
 
     def _forced(
@@ -91,15 +90,14 @@ class Router:
         scored = f"scored {decision.tier} ({decision.score:g})"
         return with_tier(virtual, replace(decision, decided_by=f"override:{source}", note=scored), names.index(tier))
 
-    async def _stick(self, virtual: VirtualModel, decision: Decision, turn: TurnView, session: str) -> Decision:
+    async def _stick(self, virtual: VirtualModel, decision: Decision, turn: TurnView, digest: str) -> Decision:
         sticky = virtual.sticky
         if sticky.mode == "off":
             return decision
         keeps_state = (turn.continuation or turn.carries_reasoning) and decision.decided_by == "score"
         # A thinking minimum is a floor: it may raise a session, never be lowered by it.
         mode = "first" if keeps_state or (sticky.mode == "pin" and decision.decided_by == "score") else "max"
-        digest = hashlib.sha256(session.encode("utf-8", "replace")).hexdigest()[:32]
-        key = self.store.key("session", virtual.name, digest)
+        key = self.store.key("session", virtual.name, digest[:32])
         index, _ = await self.store.apply_tier(key, mode, decision.tier_index, sticky.ttl_seconds)
         if keeps_state:
             why = "continuation" if turn.continuation else "reasoning"

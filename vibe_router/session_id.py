@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 GENERIC_HEADER = "x-session-id"
@@ -19,10 +20,15 @@ class SessionId:
     value: str
     source: str
 
+    @cached_property
+    def digest(self) -> str:
+        """sha256 of the id: session keys and labels never carry the raw id."""
+        return hashlib.sha256(self.value.encode("utf-8", "replace")).hexdigest()
+
     @property
     def short(self) -> str:
-        """A short, stable label for logs and headers (never the raw id)."""
-        return hashlib.sha256(self.value.encode("utf-8", "replace")).hexdigest()[:12]
+        """A short, stable label for logs and headers."""
+        return self.digest[:12]
 
 
 def find_session_id(

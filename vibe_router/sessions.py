@@ -70,13 +70,11 @@ class LocalStore:
         result = proposed
         if stored and stored[1] > now and (mode == "first" or stored[0] >= proposed):
             result = stored[0]
-        self._tiers[key] = (result, now + ttl)
-        while len(self._tiers) > self.max_sessions:
-            self._tiers.popitem(last=False)
+        self.remember(key, result, ttl)
         return result
 
     def remember(self, key: str, tier: int, ttl: float) -> None:
-        """Keep what the shared store answered, so a Redis hiccup does not forget this replica's sessions."""
+        """Store a tier as the newest entry (also what Redis answered, so a hiccup forgets nothing)."""
         self._tiers.pop(key, None)
         self._tiers[key] = (tier, time.monotonic() + ttl)
         while len(self._tiers) > self.max_sessions:
