@@ -52,7 +52,7 @@ def requested_override(headers: Mapping[str, str], text: str, settings: Override
     for name, value in headers.items():
         if str(name).lower() == settings.header and isinstance(value, str) and value.strip():
             return Override(value.strip().lower(), "header")
-    if settings.inline_tag and "[[route:" in text.lower():
+    if settings.inline_tag and "[[" in text and "[[route:" in text.lower():
         found = TAG.search(text)
         if found:
             return Override((found.group(1) or found.group(2)).lower(), "tag")
@@ -96,7 +96,7 @@ def _strip_content(message: dict[str, Any]) -> bool:
 
 
 def _strip(text: str) -> tuple[str, bool]:
-    if "[[route:" not in text.lower():
+    if "[[" not in text or "[[route:" not in text.lower():
         return text, False
     stripped = TAG.sub("", text)
     return stripped, stripped != text

@@ -120,8 +120,9 @@ class _ViewBuilder:
             messages = _responses_items(body.get("input"))
         else:
             messages = _as_list(body.get("messages"))
-        system_text = self._system_text(endpoint, body, messages)
-        text, first, turns, conversation = self._walk(messages)
+        system_parts = [self._plain_text(body.get("system")), self._plain_text(body.get("instructions"))]
+        text, first, turns, conversation = self._walk(messages, system_parts)
+        system_text = bound("\n".join(part for part in system_parts if part), self.limit)
         continuation = self._is_continuation(messages)
         effort = _reasoning_effort(body)
         return TurnView(
@@ -142,17 +143,11 @@ class _ViewBuilder:
             first_text=first,
         )
 
-    def _system_text(self, endpoint: str, body: dict[str, Any], messages: list[Any]) -> str:
-        parts = [self._plain_text(body.get("system")), self._plain_text(body.get("instructions"))]
-        for message in messages:
-            if isinstance(message, dict) and _str(message.get("role")) in CONTEXT_ROLES:
-                parts.append(self._plain_text(message.get("content")))
-        return bound("\n".join(part for part in parts if part), self.limit)
-
-    def _walk(self, messages: list[Any]) -> tuple[str, str, int, int]:
+    def _walk(self, messages: list[Any], system_parts: list[str]) -> tuple[str, str, int, int]:
         """Newest and first human text, number of human turns, number of conversation messages.
 
-        Reasoning counts only after the newest human text: it is what the next call must read.
+        System and developer text goes to `system_parts`. Reasoning counts only after the
+        newest human text: it is what the next call must read.
         """
         newest = first = ""
         turns = 0
@@ -160,23 +155,25 @@ class _ViewBuilder:
         for message in messages:
             if not isinstance(message, dict):
                 continue
-            role = _str(message.get("role"))
-            if role in CONTEXT_ROLES:
+            role = message.get("role")
+            if role.__class__ is not str:
+                role = None
+            elif role in CONTEXT_ROLES:
+                system_parts.append(self._plain_text(message.get("content")))
                 continue
             conversation += 1
             content = message.get("content")
             if role == "assistant":
                 self._note_assistant(message, content)
-                continue
-            if role not in HUMAN_ROLES:
+            elif role not in HUMAN_ROLES:
                 self._size(content)
-                continue
-            human = self._human_text(content)
-            if human:
-                turns += 1
-                newest = human
-                first = first or human
-                self.carries_reasoning = False
+            else:
+                human = self._human_text(content)
+                if human:
+                    turns += 1
+                    newest = human
+                    first = first or human
+                    self.carries_reasoning = False
         return newest, first, turns, conversation
 
     def _is_continuation(self, messages: list[Any]) -> bool:
@@ -197,13 +194,13 @@ class _ViewBuilder:
         return False
 
     def _note_assistant(self, message: dict[str, Any], content: Any) -> None:
-        if message.get("reasoning_content") or message.get("thinking_blocks"):
+        if message.get("reasoning_content") or message.get("thinking_blocks") or message.get("type") == "reasoning":
             self.carries_reasoning = True
-        if _str(message.get("type")) == "reasoning":
-            self.carries_reasoning = True
-        for part in _as_list(content):
-            if isinstance(part, dict) and _str(part.get("type")) in REASONING_PART_TYPES:
-                self.carries_reasoning = True
+        elif content.__class__ is list:
+            for part in content:
+                if isinstance(part, dict) and _is_one_of(part.get("type"), REASONING_PART_TYPES):
+                    self.carries_reasoning = True
+                    break
         self._size(content)
 
     def _human_text(self, content: Any) -> str:
@@ -234,17 +231,21 @@ class _ViewBuilder:
         if isinstance(content, str):
             self.total_chars += len(content)
             return
-        if depth > 4:
+        if depth > 4 or content is None:
             return
-        for part in _as_list(content):
+        size = 0
+        for part in content if isinstance(content, list) else (content,):
             if isinstance(part, str):
-                self.total_chars += len(part)
+                size += len(part)
             elif isinstance(part, dict):
-                if _str(part.get("type")) in IMAGE_PART_TYPES:
+                if _is_one_of(part.get("type"), IMAGE_PART_TYPES):
                     self.images += 1
                 inner = part.get("text", part.get("content"))
-                if inner is not None:
+                if isinstance(inner, str):
+                    size += len(inner)
+                elif inner is not None:
                     self._size(inner, depth + 1)
+        self.total_chars += size
 
     def _plain_text(self, content: Any, depth: int = 0) -> str:
         """Concatenated text of content that is not the user's (also counts its size)."""
@@ -264,6 +265,10 @@ class _ViewBuilder:
                 if inner is not None:
                     pieces.append(self._plain_text(inner, depth + 1))
         return bound("\n".join(piece for piece in pieces if piece), self.limit)
+
+
+def _is_one_of(value: Any, names: frozenset[str]) -> bool:
+    return value.__class__ is str and value in names
 
 
 def _str(value: Any) -> str | None:

@@ -39,37 +39,37 @@ def shape_error(endpoint: str, body: dict[str, Any]) -> str | None:
         return "messages: required"
     if not isinstance(messages, list):
         return f"messages: must be a list of messages, got {_kind(messages)}"
+    part_types = PART_TYPES[endpoint]
     for index, message in enumerate(messages):
-        error = _message_error(f"messages[{index}]", message, PART_TYPES[endpoint])
+        error = _message_error(message, part_types)
         if error:
-            return error
+            return f"messages[{index}]{error}"
     return None
 
 
-def _message_error(where: str, message: Any, part_types: frozenset[str]) -> str | None:
+def _message_error(message: Any, part_types: frozenset[str]) -> str | None:
+    """The problem of one message, as a field path relative to the message ("" = itself)."""
     if not isinstance(message, dict):
-        return f"{where}: must be an object, got {_kind(message)}"
+        return f": must be an object, got {_kind(message)}"
     content = message.get("content")
     if content is None or isinstance(content, str):
         return None
     if not isinstance(content, list):
-        return f"{where}.content: must be a string or a list of content parts, got {_kind(content)}"
+        return f".content: must be a string or a list of content parts, got {_kind(content)}"
     for index, part in enumerate(content):
-        error = _part_error(f"{where}.content[{index}]", part, part_types)
-        if error:
-            return error
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind.__class__ is not str or kind not in part_types:
+            return f".content[{index}]{_part_error(part, part_types)}"
     return None
 
 
-def _part_error(where: str, part: Any, part_types: frozenset[str]) -> str | None:
+def _part_error(part: Any, part_types: frozenset[str]) -> str:
     if not isinstance(part, dict):
-        return f"{where}: must be a content part object, got {_kind(part)}"
+        return f": must be a content part object, got {_kind(part)}"
     kind = part.get("type")
     if not isinstance(kind, str):
-        return f"{where}.type: required, got {_kind(kind)}"
-    if kind not in part_types:
-        return f"{where}.type: unknown content part type {kind[:40]!r}"
-    return None
+        return f".type: required, got {_kind(kind)}"
+    return f".type: unknown content part type {kind[:40]!r}"
 
 
 def _responses_error(value: Any) -> str | None:
@@ -78,13 +78,12 @@ def _responses_error(value: Any) -> str | None:
     if not isinstance(value, list):
         return f"input: must be a string or a list of items, got {_kind(value)}"
     for index, item in enumerate(value):
-        where = f"input[{index}]"
         if not isinstance(item, dict):
-            return f"{where}: must be an object, got {_kind(item)}"
+            return f"input[{index}]: must be an object, got {_kind(item)}"
         if "role" in item:
-            error = _message_error(where, item, RESPONSES_PART_TYPES)
+            error = _message_error(item, RESPONSES_PART_TYPES)
             if error:
-                return error
+                return f"input[{index}]{error}"
     return None
 
 
