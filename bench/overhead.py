@@ -114,12 +114,14 @@ async def measured_batch(run: Run, phase: str, kind: str, variant: str, requests
     cpu_before = cpu_seconds(pid)
     batch = await run_batch(client, run.targets[variant][kind], requests, concurrency, run.deadline)
     cell = run.cells.setdefault((phase, kind, variant), Cell())
-    cell.cpu_s += cpu_seconds(pid) - cpu_before
+    cpu_s = cpu_seconds(pid) - cpu_before
+    cell.cpu_s += cpu_s
     cell.total.add(batch)
     if batch.ok:
         ordered = sorted(batch.latencies_ms)
         cell.rounds.append({"rps": batch.ok / batch.wall_s if batch.wall_s else 0.0,
-                            "p50_ms": ordered[len(ordered) // 2], "ok": batch.ok})
+                            "p50_ms": ordered[len(ordered) // 2], "ok": batch.ok,
+                            "cpu_ms": 1000 * cpu_s / batch.ok})
 
 
 async def measure_upstream(run: Run, client: httpx.AsyncClient) -> None:

@@ -86,6 +86,10 @@ def comparison(raw: dict[tuple[str, str], Any], stats: dict[str, Any], a: str, b
         "proxy_cpu_ms_per_request": {a: cpu_a, b: cpu_b},
         "added_proxy_cpu_ms_per_request": round(cpu_a - cpu_b, 3) if cpu_a and cpu_b else None,
         "cpu_throughput_ratio": round(cpu_b / cpu_a, 4) if cpu_a and cpu_b else None,
+        # b/a per throughput round: robust to the one garbage collection of an old generation
+        # that lands in a single batch and moves a pooled figure by half a millisecond.
+        "cpu_throughput_ratio_per_round": _paired(sb["throughput"]["rounds"], sa["throughput"]["rounds"],
+                                                  "cpu_ms", True),
     }
 
 
@@ -148,6 +152,8 @@ def targets(traffic: dict[str, Any], rss_added: dict[str, float]) -> dict[str, A
         return all(v is not None and v >= bound for v in found.values())
 
     ratios, cpu_ratios, added = values("throughput_ratio"), values("cpu_throughput_ratio"), values("added_p50_ms")
+    round_ratios = {kind: t["comparison"]["cpu_throughput_ratio_per_round"].get("median")
+                    for kind, t in traffic.items()}
     worst_rss = max(rss_added.values()) if rss_added else None
     minimum, ceiling, rss_ceiling = (TARGETS[k] for k in ("throughput_ratio_min", "added_p50_ms_max",
                                                           "rss_added_mb_max"))
@@ -155,6 +161,8 @@ def targets(traffic: dict[str, Any], rss_added: dict[str, float]) -> dict[str, A
         "throughput_ratio": {"target": f">= {minimum}", "values": ratios, "met": at_least(ratios, minimum)},
         "cpu_throughput_ratio": {"target": f">= {minimum}", "values": cpu_ratios,
                                  "met": at_least(cpu_ratios, minimum)},
+        "cpu_throughput_ratio_median_of_rounds": {"target": f">= {minimum}", "values": round_ratios,
+                                                  "met": at_least(round_ratios, minimum)},
         "added_p50_ms": {"target": f"< {ceiling}", "values": added, "met": all(a < ceiling for a in added.values())},
         "rss_added_mb": {"target": f"< {rss_ceiling:g}", "values": rss_added,
                          "met": worst_rss is not None and worst_rss < rss_ceiling},
@@ -192,7 +200,8 @@ def _row(label: str, body_kb: float, t: dict[str, Any], a: str, b: str, c: dict[
     return (
         f"| {label} | {body_kb:.0f} KB | {fmt(sa['throughput']['rps'], 1)} / {fmt(sb['throughput']['rps'], 1)} "
         f"| {fmt(ratio, 3)} ({fmt(rounds.get('median'), 3)}) | {fmt(cpu[a])} / {fmt(cpu[b])} "
-        f"| {fmt(c['cpu_throughput_ratio'], 3)} | {fmt(sa['latency']['p50_ms'])} / {fmt(sb['latency']['p50_ms'])} "
+        f"| {fmt(c['cpu_throughput_ratio'], 3)} ({fmt(c['cpu_throughput_ratio_per_round'].get('median'), 3)}) "
+        f"| {fmt(sa['latency']['p50_ms'])} / {fmt(sb['latency']['p50_ms'])} "
         f"| {c['added_p50_ms']:+.2f}{ci_text}; {fmt(paired)} "
         f"| {fmt(sa['latency']['p99_ms'])} / {fmt(sb['latency']['p99_ms'])} "
         f"| {fmt(sa['latency']['overhead_header_p50_ms'])} / {fmt(sb['latency']['overhead_header_p50_ms'])} |"
@@ -214,8 +223,8 @@ def markdown_table(results: dict[str, Any]) -> str:
         "better); CPU ratio = proxy CPU per request without / with.",
         "",
         "| traffic | body | req/s with / without | req/s ratio (median of rounds) | proxy CPU ms/req with / without "
-        "| CPU ratio | p50 ms with / without | p50 added ms (95 % CI); median of rounds | p99 ms with / without "
-        "| LiteLLM overhead p50 ms with / without |",
+        "| CPU ratio (median of rounds) | p50 ms with / without | p50 added ms (95 % CI); median of rounds "
+        "| p99 ms with / without | LiteLLM overhead p50 ms with / without |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for kind, t in results["traffic"].items():
@@ -244,7 +253,8 @@ def markdown_table(results: dict[str, Any]) -> str:
         f"generator used {fmt(share['client'])} and the upstream {fmt(share['upstream'])} of a core. "
         f"Bottleneck: {results['bottleneck']}.",
         f"- Targets: throughput ratio ≥ {TARGETS['throughput_ratio_min']} {_mark(tg['throughput_ratio']['met'])} "
-        f"(req/s), {_mark(tg['cpu_throughput_ratio']['met'])} (CPU per request); p50 added < "
+        f"(req/s), {_mark(tg['cpu_throughput_ratio']['met'])} (CPU per request), "
+        f"{_mark(tg['cpu_throughput_ratio_median_of_rounds']['met'])} (CPU per request, median of rounds); p50 added < "
         f"{TARGETS['added_p50_ms_max']} ms {_mark(tg['added_p50_ms']['met'])}; RSS added < "
         f"{TARGETS['rss_added_mb_max']:g} MB {_mark(tg['rss_added_mb']['met'])}. "
         f"{results['requests']} requests, {results['failed_requests']} failed."

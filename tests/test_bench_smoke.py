@@ -68,6 +68,9 @@ def test_overhead_smoke(tmp_path: Path) -> None:
         for key in ("throughput_ratio", "added_p50_ms", "cpu_throughput_ratio", "added_overhead_header_p50_ms"):
             assert isinstance(comparison[key], float), key
         assert comparison["throughput_ratio"] > 0
+        per_round = comparison["cpu_throughput_ratio_per_round"]
+        assert per_round["rounds"] == 2 and per_round["min"] <= per_round["median"] <= per_round["max"]
+        assert all(r["cpu_ms"] > 0 for r in traffic["with"]["throughput"]["rounds"])
     for moment in ("after_warmup", "end"):
         assert data["rss_mb"][moment]["with"] > 50 and data["rss_mb"][moment]["without"] > 50
     assert data["hook_decision_ms"]["count"] == 3 * 2 * 12
