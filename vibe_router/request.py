@@ -204,27 +204,34 @@ class _ViewBuilder:
         self._size(content)
 
     def _human_text(self, content: Any) -> str:
-        pieces: list[str] = []
         if isinstance(content, str):
-            pieces.append(self._clean(content))
-        else:
-            for part in _as_list(content):
-                if not isinstance(part, dict):
-                    if isinstance(part, str):
-                        pieces.append(self._clean(part))
-                    continue
-                kind = _str(part.get("type"))
-                if kind in IMAGE_PART_TYPES:
-                    self.images += 1
-                elif kind in TOOL_RESULT_PART_TYPES:
-                    self._size(part.get("content", part.get("output")))
-                elif isinstance(part.get("text"), str):
-                    pieces.append(self._clean(part["text"]))
+            return bound(self._clean(content), self.limit)
+        pieces: list[str] = []
+        for part in content if isinstance(content, list) else _as_list(content):
+            if not isinstance(part, dict):
+                if isinstance(part, str):
+                    pieces.append(self._clean(part))
+                continue
+            kind = part.get("type")
+            if kind.__class__ is not str:
+                kind = None
+            if kind in IMAGE_PART_TYPES:
+                self.images += 1
+            elif kind in TOOL_RESULT_PART_TYPES:
+                self._size(part.get("content", part.get("output")))
+            else:
+                text = part.get("text")
+                if isinstance(text, str):
+                    pieces.append(self._clean(text))
+        if len(pieces) == 1:
+            return bound(pieces[0], self.limit)
         return bound("\n".join(piece for piece in pieces if piece), self.limit)
 
     def _clean(self, text: str) -> str:
         self.total_chars += len(text)
-        return self.stripper.strip(bound(text, self.limit * 4))
+        if len(text) > self.limit * 4:
+            text = bound(text, self.limit * 4)
+        return self.stripper.strip(text)
 
     def _size(self, content: Any, depth: int = 0) -> None:
         """Count the characters and images of content that is not the user's, building no text."""
