@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import json
 from typing import Any
 
 import litellm
@@ -53,6 +55,17 @@ def test_rewrites_model_and_records_the_decision(
     assert record["tier"] == "cheap"
     assert record["classifier"] == "heuristic"
     assert {reason["feature"] for reason in record["reasons"]} == {"length", "simple:hi"}
+
+
+def test_the_record_is_plain_data_and_a_deep_copy_shares_it(router: VibeRouter) -> None:
+    """LiteLLM deep-copies metadata per fallback hop: the record comes along, unchanged and uncopied."""
+    data = hook(router, chat("hi"))
+    copied = copy.deepcopy(data["metadata"])
+    assert copied is not data["metadata"] and copied[METADATA_KEY] is data["metadata"][METADATA_KEY]
+    record = json.loads(json.dumps(data["metadata"][METADATA_KEY]))
+    assert record["headers"]["x-vibe-router-pool"] == "pool-chat-mini"
+    headers = asyncio.run(router.async_post_call_response_headers_hook({"metadata": copied}, None, None))
+    assert headers == record["headers"] and headers is not data["metadata"][METADATA_KEY]["headers"]
 
 
 def test_existing_metadata_is_kept(router: VibeRouter) -> None:

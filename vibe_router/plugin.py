@@ -34,6 +34,17 @@ METADATA_FIELD = {
 }
 
 
+class RoutingRecord(dict):
+    """The decision as it travels in request metadata (a plain dict to every reader).
+
+    LiteLLM deep-copies the metadata for every fallback hop. Nothing changes a record after
+    the hook wrote it, so its copy is the record itself.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RoutingRecord:
+        return self
+
+
 class VibeRouter(CustomLogger):
     """Rewrites a virtual model to the pool its request needs."""
 
@@ -58,7 +69,7 @@ class VibeRouter(CustomLogger):
                 virtual.name, endpoint, type(exc).__name__,
             )
             data["model"] = virtual.name
-            _metadata(data, endpoint)[METADATA_KEY] = {"virtual_model": virtual.name, "fail_open": True}
+            _metadata(data, endpoint)[METADATA_KEY] = RoutingRecord(virtual_model=virtual.name, fail_open=True)
             self.router.count_fields(virtual.name, {"fail_open": 1})
         return data
 
@@ -86,7 +97,7 @@ class VibeRouter(CustomLogger):
         if routed is None:
             return
         decision = routed.decision
-        record = decision.to_metadata()
+        record = RoutingRecord(decision.to_metadata(), headers=decision.headers())
         record["decision_ms"] = round((time.perf_counter() - started) * 1000, 3)
         if not decision.shadow:
             data["model"] = decision.pool
@@ -106,7 +117,8 @@ class VibeRouter(CustomLogger):
         record = _find_record(data)
         if not record or record.get("fail_open"):
             return {"x-vibe-router-fail-open": "true"} if record else None
-        return Decision.from_metadata(record).headers()
+        headers = record.get("headers")
+        return dict(headers) if isinstance(headers, dict) else None
 
     async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         self._log_outcome("SUCCESS", kwargs, start_time, end_time)

@@ -67,23 +67,6 @@ class Decision:
             "endpoint": self.endpoint,
         }
 
-    @classmethod
-    def from_metadata(cls, record: dict[str, Any]) -> Decision:
-        return cls(
-            virtual_model=record["virtual_model"],
-            pool=record["pool"],
-            tier=record["tier"],
-            tier_index=record.get("tier_index", 0),
-            score=record["score"],
-            reasons=tuple(Reason(r["feature"], r["weight"]) for r in record.get("reasons", ())),
-            scorer=record.get("classifier", ""),
-            endpoint=record.get("endpoint", ""),
-            decided_by=record.get("decided_by", "score"),
-            note=record.get("note", ""),
-            session=record.get("session"),
-            shadow=record.get("shadow", False),
-        )
-
     def headers(self) -> dict[str, str]:
         values = {
             "virtual-model": self.virtual_model,
