@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vibe_router.config import load_config, parse_config
 from vibe_router.policy import Decision, Policy
 from vibe_router.request import TurnView
-from vibe_router.scoring.heuristic import HeuristicScorer, count_sentences
+from vibe_router.scoring.heuristic import SENTENCE_END, HeuristicScorer, count_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config_final.yaml"
@@ -130,6 +132,13 @@ def test_chinese_routes(policy: Policy, text: str, route: int) -> None:
 ])
 def test_count_sentences(text: str, sentences: int) -> None:
     assert count_sentences(text) == sentences
+    assert count_sentences(text, stop_above=1) == min(sentences, 2)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.sampled_from("ab .!?。！？\n\t"), max_size=40))
+def test_count_sentences_counts_the_non_blank_pieces_between_sentence_ends(text: str) -> None:
+    assert count_sentences(text) == sum(1 for piece in SENTENCE_END.split(text) if piece.strip())
 
 
 @pytest.mark.parametrize(("text", "fires"), [

@@ -33,16 +33,28 @@ class KeywordSet:
             pattern.append(rf"(?<!\w)(?:{'|'.join(spaced)})(?!\w)")
         if unspaced:
             pattern.append("|".join(unspaced))
-        self._regex = re.compile("|".join(pattern), re.IGNORECASE) if pattern else None
+        # Matched against lowercased text: a case-sensitive pattern runs about twice as fast.
+        self._regex = re.compile("|".join(pattern)) if pattern else None
 
-    def found(self, text: str) -> list[str]:
-        if self._regex is None or not text:
+    def found(self, lowered: str) -> list[str]:
+        """Distinct keywords in `lowered` (the text, lowercased), in order of appearance."""
+        if self._regex is None or not lowered:
             return []
-        return list(dict.fromkeys(match.lower() for match in self._regex.findall(text)))
+        return list(dict.fromkeys(self._regex.findall(lowered)))
 
 
-def count_sentences(text: str) -> int:
-    return sum(1 for piece in SENTENCE_END.split(text) if piece.strip())
+def count_sentences(text: str, stop_above: int | None = None) -> int:
+    """Non-blank pieces between sentence ends; counting stops once it passes `stop_above`."""
+    count = start = 0
+    for end in SENTENCE_END.finditer(text):
+        piece = text[start:end.start()]
+        if piece and not piece.isspace():
+            count += 1
+            if stop_above is not None and count > stop_above:
+                return count
+        start = end.end()
+    rest = text[start:]
+    return count + 1 if rest and not rest.isspace() else count
 
 
 @dataclass(frozen=True)
@@ -114,11 +126,12 @@ class HeuristicScorer(Scorer):
         length = min(len(text), s.length_cap) * s.length_weight
         if length:
             reasons.append(Reason("length", length))
-        reasons += [Reason(f"simple:{word}", s.simple_weight) for word in self.simple.found(text)]
-        reasons += [Reason(f"complex:{word}", s.complex_weight) for word in self.complex.found(text)]
+        lowered = text.lower()
+        reasons += [Reason(f"simple:{word}", s.simple_weight) for word in self.simple.found(lowered)]
+        reasons += [Reason(f"complex:{word}", s.complex_weight) for word in self.complex.found(lowered)]
         if turn.code_blocks:
             reasons.append(Reason("code_block", s.code_block_weight))
-        if count_sentences(text) > s.sentences_more_than:
+        if count_sentences(text, stop_above=s.sentences_more_than) > s.sentences_more_than:
             reasons.append(Reason(f"sentences>{s.sentences_more_than}", s.sentences_weight))
         if turn.turns > s.turns_more_than:
             reasons.append(Reason(f"turns>{s.turns_more_than}", s.turns_weight))
