@@ -311,6 +311,25 @@ def test_tags_are_stripped_and_not_scored_in_every_wire_format(
     assert routed.decision.decided_by == ("override:tag" if allowed else "score")
 
 
+@pytest.mark.parametrize(("endpoint", "body", "texts_of"), [
+    ("chat", {"model": "auto-chat", "messages": [
+        {"role": "user", "content": "first [[route:standard]]"}, {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "hi"}]}, lambda b: [b["messages"][0]["content"]]),
+    ("completions", {"model": "auto-chat", "prompt": ["first [[route:standard]]", "second [[ROUTE:cheap]]"]},
+     lambda b: b["prompt"]),
+    ("responses", {"model": "auto-codex", "input": [
+        {"role": "user", "content": [{"type": "input_text", "text": "first [[route:standard]]"}]},
+        {"type": "function_call_output", "call_id": "c1", "output": "done"}]},
+     lambda b: [b["input"][0]["content"][0]["text"]]),
+])
+def test_tags_in_earlier_turns_are_stripped_too(
+    endpoint: str, body: dict[str, Any], texts_of: Callable[[dict[str, Any]], list[str]]
+) -> None:
+    body = copy.deepcopy(body)
+    route_all(make_router(overrides(allow=False)), request(endpoint, body))
+    assert all("[[" not in text and text.startswith(("first", "second")) for text in texts_of(body))
+
+
 def test_overrides_do_not_write_session_state() -> None:
     router = make_router(overrides(allow=True))
     assert decide(router, chat("hi", headers=FORCE), chat("hi")) == [

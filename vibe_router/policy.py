@@ -105,41 +105,47 @@ class Policy:
             return None
         return self.decide_view(model, self.view(endpoint, body))
 
-    def decide_view(self, model: str, turn: TurnView) -> Decision:
+    def decide_view(self, model: str, turn: TurnView, session: str | None = None) -> Decision:
         """Scenario, else score (raised to the thinking minimum), as a Decision."""
         virtual = self.config.virtual_model_for(model)
         if virtual is None:
             raise ValueError(f"{model!r} is not a virtual model")
         score = virtual.scorer.score(turn)
-        decision = Decision(
-            virtual_model=virtual.name,
-            pool="",
-            tier="",
-            tier_index=0,
-            score=round(score.value, 4),
-            reasons=score.reasons,
-            scorer=virtual.scorer_name,
-            endpoint=turn.endpoint,
-            shadow=virtual.shadow,
-        )
+
+        def decision(index: int, decided_by: str = "score", note: str = "", pool: str | None = None) -> Decision:
+            """The decision for a tier of the ladder, or for a pool outside it (`pool`, tier = scenario)."""
+            tier = virtual.tiers[max(0, min(index, len(virtual.tiers) - 1))]
+            return Decision(
+                virtual_model=virtual.name,
+                pool=pool or tier.pool,
+                tier=decided_by.removeprefix("scenario:") if pool else tier.name,
+                tier_index=len(virtual.tiers) if pool else virtual.tiers.index(tier),
+                score=round(score.value, 4),
+                reasons=score.reasons,
+                scorer=virtual.scorer_name,
+                endpoint=turn.endpoint,
+                decided_by=decided_by,
+                note=note,
+                session=session,
+                shadow=virtual.shadow,
+                in_ladder=pool is None,
+            )
+
         scenario = virtual.scenarios.route(turn, model)
         if scenario is not None:
             name, detail, target = scenario
-            decided_by = f"scenario:{name}"
             if target is not None and target.pool is not None:
-                return replace(decision, pool=target.pool, tier=name, tier_index=len(virtual.tiers),
-                               decided_by=decided_by, note=detail, in_ladder=False)
+                return decision(0, f"scenario:{name}", detail, pool=target.pool)
             index = 0 if target is None else virtual.tier_index(target.tier or "")
-            return with_tier(virtual, replace(decision, decided_by=decided_by, note=detail), index)
+            return decision(index, f"scenario:{name}", detail)
         index = virtual.tiers.index(virtual.tier_for(score.value))
         thinking = virtual.scenarios.thinking
         if thinking is not None and thinking.matches(turn):
             floor = virtual.tier_index(thinking.min_tier)
             if floor > index:
                 effort = turn.reasoning_effort or "thinking"
-                return with_tier(virtual, replace(decision, decided_by="scenario:thinking",
-                                                  note=f"{effort} sets the minimum tier"), floor)
-        return with_tier(virtual, decision, index)
+                return decision(floor, "scenario:thinking", f"{effort} sets the minimum tier")
+        return decision(index)
 
 
 def with_tier(virtual: VirtualModel, decision: Decision, index: int) -> Decision:

@@ -54,6 +54,7 @@ class TurnView:
     max_tokens: int | None = None
     system_text: str = ""
     first_text: str = ""
+    double_brackets: bool = False  # some user text holds "[[" (where an inline route tag could be)
 
 
 class WrapperStripper:
@@ -112,10 +113,13 @@ class _ViewBuilder:
         self.total_chars = 0
         self.images = 0
         self.carries_reasoning = False
+        self.double_brackets = False
 
     def build(self, endpoint: str, body: dict[str, Any]) -> TurnView:
         if endpoint == "completions":
-            messages = [{"role": "user", "content": _last_prompt(body.get("prompt"))}]
+            prompt = body.get("prompt")
+            self.double_brackets = any(isinstance(item, str) and "[[" in item for item in _as_list(prompt))
+            messages = [{"role": "user", "content": _last_prompt(prompt)}]
         elif endpoint == "responses":
             messages = _responses_items(body.get("input"))
         else:
@@ -138,6 +142,7 @@ class _ViewBuilder:
             total_chars=self.total_chars,
             continuation=continuation,
             carries_reasoning=self.carries_reasoning,
+            double_brackets=self.double_brackets,
             max_tokens=_max_tokens(body),
             system_text=system_text,
             first_text=first,
@@ -229,6 +234,8 @@ class _ViewBuilder:
 
     def _clean(self, text: str) -> str:
         self.total_chars += len(text)
+        if "[[" in text:
+            self.double_brackets = True
         if len(text) > self.limit * 4:
             text = bound(text, self.limit * 4)
         return self.stripper.strip(text)

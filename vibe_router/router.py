@@ -60,13 +60,12 @@ class Router:
             return None
         turn = self.policy.view(request.endpoint, body)
         override = requested_override(request.headers, turn.text, self.config.overrides)
-        if strip_tags(body):
+        if turn.double_brackets and strip_tags(body):
             turn = self.policy.view(request.endpoint, body)
-        decision = self.policy.decide_view(model, turn)
         session = find_session_id(
             body, request.headers, request.caller.key_hash or "", turn.first_text, self.config.session_header
         )
-        decision = replace(decision, session=session.short)
+        decision = self.policy.decide_view(model, turn, session.short)
         if override is not None:
             forced = self._forced(virtual, decision, override.tier, override.source, request.caller)
             if forced is not None:
