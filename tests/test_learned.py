@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -148,6 +149,15 @@ def test_features_of_long_turns_are_bounded() -> None:
     assert all(name.startswith("#") for name in long.dense)
     assert not any(name_of(word).startswith("#") for word in long.words)
     assert ("alpha", "beta") in long.words and "alpha" in long.words
+
+
+def test_structure_features_count_what_they_name() -> None:
+    text = "Alice paid $2.50, Bob paid $3.75 and Carol paid nothing.\nHow much did Alice and Bob pay together?"
+    dense = turn_features(chat(text)).dense
+    counts = {"caps": 6, "commas": 1, "decimals": 2, "last_line": 40, "long_words": 0}
+    for name, count in counts.items():
+        assert dense[f"#{name}"] == pytest.approx(math.log2(1 + count) / 10), name
+    assert dense["#distinct_words"] < dense["#words"]
 
 
 POISON = """

@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import random
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sklearn")
+pytest.importorskip("scipy")  # training needs numpy + scipy (the [train] extra)
 
 from vibe_router.scoring.base import build_scorer  # noqa: E402
-from vibe_router.training import commands  # noqa: E402
+from vibe_router.scoring.features import Features  # noqa: E402
+from vibe_router.training import commands, train  # noqa: E402
 from vibe_router.training.calibrate import pick_threshold, view_of  # noqa: E402
 from vibe_router.training.evaluate import TABLE_END, TABLE_START, update_readme  # noqa: E402
 from vibe_router.training.folds import grouped_folds, near_duplicate_groups  # noqa: E402
 from vibe_router.training.metrics import apgr, cpt, quality_curve, summarize  # noqa: E402
-from vibe_router.training.routellm import STRONG_COLUMN, WEAK_COLUMN, DataError, load_jsonl  # noqa: E402
+from vibe_router.training.routellm import (  # noqa: E402
+    STRONG_COLUMN,
+    WEAK_COLUMN,
+    DataError,
+    example_from_row,
+    load_jsonl,
+)
 
 HARD = ["integral", "eigenvalue", "theorem", "derivative", "topology", "manifold"]
 EASY = ["apple", "colour", "dog", "weather", "breakfast", "garden"]
@@ -122,11 +130,57 @@ def test_train_command_writes_a_model_that_loads(tmp_path: Path, style: str) -> 
     data = write_jsonl(tmp_path / "train.jsonl", rows)
     model = tmp_path / "model.json.gz"
     assert commands.main(["train", "--source", str(data), "--output", str(model), "--min-df", "1"]) == 0
-    scorer = build_scorer("learned", {"model": str(model), "top_reasons": 2})
+    # Hard words are also long words: structure (fitted first) shares the explanation.
+    scorer = build_scorer("learned", {"model": str(model), "top_reasons": 3})
     hard = scorer.score(view_of("prove the eigenvalue theorem for this manifold", "t"))
     easy = scorer.score(view_of("my dog likes the garden weather", "t"))
     assert 0.0 <= easy.value < hard.value <= 1.0
     assert any(reason.feature in HARD for reason in hard.reasons)
+
+
+def test_train_options_reach_the_model(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "train.jsonl", synthetic(240))
+    meta = {}
+    for name, extra in (("staged", []), ("joint", ["--joint", "--common-share", "0.01"])):
+        model = tmp_path / f"{name}.json.gz"
+        assert commands.main(["train", "--source", str(data), "--output", str(model), "--min-df", "1", *extra]) == 0
+        meta[name] = json.loads(gzip.decompress(model.read_bytes()))["meta"]["options"]
+    assert (meta["staged"]["structure_first"], meta["joint"]["structure_first"]) == (True, False)
+    assert meta["joint"]["common_share"] == 0.01
+
+
+def test_soft_target_fit_matches_scikit_learn() -> None:
+    """One row with a soft target = a positive row weighted by it plus a negative by its complement."""
+    pytest.importorskip("sklearn")
+    import numpy as np
+    from scipy import optimize, sparse
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    matrix = sparse.random(200, 12, density=0.3, random_state=1, format="csr")
+    target = rng.choice([0.0, 0.5, 1.0], size=200)
+    weight = rng.uniform(0.5, 2.0, size=200)
+    w, b = train._logistic(matrix, target, weight, np.zeros(200), 0.7, 2000, np, optimize)
+    reference = LogisticRegression(C=0.7, tol=1e-10, max_iter=10000)
+    stacked = sparse.vstack([matrix, matrix])
+    reference.fit(stacked, np.r_[np.ones(200), np.zeros(200)], np.r_[target * weight, (1 - target) * weight])
+    assert w == pytest.approx(reference.coef_[0], abs=1e-4)
+    assert b == pytest.approx(reference.intercept_[0], abs=1e-4)
+
+
+def test_common_words_get_a_stronger_penalty() -> None:
+    examples = [example_from_row(row, "x") for row in synthetic(240)]
+    features = train.featurize(examples)
+    plain = train.fit(examples, train.TrainOptions(min_df=1, common_share=1.0), features)
+    damped = train.fit(examples, train.TrainOptions(min_df=1), features)
+    for word in HARD:
+        assert 0 < damped.weights[word] < plain.weights[word]
+    # Structure is fitted first, alone: its weights are those of a model without words.
+    no_words = [Features(set(), f.dense) for f in features]
+    options = train.TrainOptions(min_df=1, structure_first=False, c=train.TrainOptions().structure_c)
+    alone = train.fit(examples, options, no_words)
+    structure = {name: weight for name, weight in damped.named_weights().items() if name.startswith("#")}
+    assert structure == pytest.approx(alone.named_weights(), abs=2e-4)
 
 
 def test_train_reports_bad_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,11 +16,14 @@ from typing import NamedTuple
 
 from vibe_router.request import TurnView
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 WORD = re.compile(r"\w+")
 OPTION = re.compile(r"^\(?[A-Ha-h][.)][ \t]", re.MULTILINE)
 SENTENCE_ENDS = (". ", "? ", "! ", ".\n", "?\n", "!\n", "。", "？", "！")
 MATH_CHARS = "=+*/^<>%$\\"
+CAPITALISED = re.compile(r"[A-Z][a-z]+")
+DECIMAL = re.compile(r"\d[.,]\d")
+LONG_WORD = 9
 HEAD_CHARS = 1200
 TAIL_CHARS = 400
 
@@ -71,6 +74,13 @@ def counts(turn: TurnView, text: str, words: list[str]) -> dict[str, int]:
         "sentences": sum(map(text.count, SENTENCE_ENDS)),
         "options": len(OPTION.findall(text)),
         "math": sum(map(text.count, MATH_CHARS)),
+        # v2: structure that predicts the gain on both benchmarks (they transfer across domains)
+        "caps": len(CAPITALISED.findall(text)),
+        "commas": text.count(","),
+        "distinct_words": len(set(words)),
+        "decimals": len(DECIMAL.findall(text)),
+        "last_line": len(text.rstrip().rsplit("\n", 1)[-1]),
+        "long_words": len([word for word in words if len(word) >= LONG_WORD]),
         "code_blocks": turn.code_blocks,
         "turns": turn.turns,
         "images": turn.images,

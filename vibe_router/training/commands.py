@@ -42,11 +42,18 @@ def _train_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--min-df", type=int, default=defaults.min_df, help="keep features seen this often")
     parser.add_argument("--balance", action="store_true", help="give each source (mmlu, gsm8k, file) equal weight")
+    parser.add_argument("--joint", action="store_true",
+                        help="fit structure and words together (better in-domain, worse on unfamiliar text)")
+    parser.add_argument("--structure-c", type=float, default=defaults.structure_c,
+                        help="inverse L2 strength of the structure-first stage (default %(default)s)")
+    parser.add_argument("--common-share", type=float, default=defaults.common_share,
+                        help="words in more than this share of examples are penalised more (default %(default)s)")
 
 
 def _options(args: argparse.Namespace) -> TrainOptions:
     return TrainOptions(
-        c=args.c, subject_smoothing=args.subject_smoothing, min_df=args.min_df, balance_sources=args.balance
+        c=args.c, subject_smoothing=args.subject_smoothing, min_df=args.min_df, balance_sources=args.balance,
+        structure_first=not args.joint, structure_c=args.structure_c, common_share=args.common_share,
     )
 
 
