@@ -180,11 +180,11 @@ async def drive(run: Run) -> None:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=500,
-                        help="requests per traffic kind, proxy and phase (default 500)")
+    parser.add_argument("--requests", type=int, default=1000,
+                        help="requests per traffic kind, proxy and phase (default 1000)")
     parser.add_argument("--concurrency", type=int, default=8, help="in flight in the throughput phase (default 8)")
-    parser.add_argument("--batches", type=int, default=20,
-                        help="alternating batches per proxy and traffic kind in the throughput phase (default 20)")
+    parser.add_argument("--batches", type=int, default=40,
+                        help="alternating batches per proxy and traffic kind in the throughput phase (default 40)")
     parser.add_argument("--latency-concurrency", type=int, default=1,
                         help="in flight in the latency phase (default 1)")
     parser.add_argument("--latency-batch", type=int, default=5,
