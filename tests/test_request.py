@@ -394,3 +394,18 @@ def test_text_is_never_longer_than_max_text_chars(limit: int) -> None:
     assert len(bound(HUGE, limit)) <= limit
     turn = build_view("completions", {"prompt": HUGE}, max_text_chars=limit)
     assert len(turn.text) <= limit
+
+
+def test_responses_items_without_a_role_are_tool_outputs_or_the_models_own() -> None:
+    body = {"input": [
+        {"role": "user", "content": [{"type": "input_text", "text": "fix it"}]},
+        {"type": "function_call", "call_id": "c", "name": "shell", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c", "output": "12345"},
+        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "done"}]},
+        {"type": "function_call_output", "call_id": "d", "output": [{"type": "input_text", "text": "678"}]},
+    ]}
+    turn = build_view("responses", body)
+    assert (turn.text, turn.turns, turn.messages) == ("fix it", 1, 5)
+    assert turn.total_chars == len("fix it") + len("12345") + len("done") + len("678")
+    assert turn.continuation and not turn.carries_reasoning
+    assert body["input"][1] == {"type": "function_call", "call_id": "c", "name": "shell", "arguments": "{}"}

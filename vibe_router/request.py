@@ -114,6 +114,7 @@ class _ViewBuilder:
         self.images = 0
         self.carries_reasoning = False
         self.double_brackets = False
+        self.items = False  # Responses `input`: tool outputs and the model's own items carry no role
 
     def build(self, endpoint: str, body: dict[str, Any]) -> TurnView:
         if endpoint == "completions":
@@ -121,7 +122,9 @@ class _ViewBuilder:
             self.double_brackets = any(isinstance(item, str) and "[[" in item for item in _as_list(prompt))
             messages = [{"role": "user", "content": _last_prompt(prompt)}]
         elif endpoint == "responses":
-            messages = _responses_items(body.get("input"))
+            value = body.get("input")
+            messages = [{"role": "user", "content": value}] if isinstance(value, str) else _as_list(value)
+            self.items = True
         else:
             messages = _as_list(body.get("messages"))
         system_parts = [self._plain_text(body.get("system")), self._plain_text(body.get("instructions"))]
@@ -163,6 +166,12 @@ class _ViewBuilder:
             role = message.get("role")
             if role.__class__ is not str:
                 role = None
+                if self.items and "role" not in message:
+                    if _is_one_of(message.get("type"), TOOL_RESULT_PART_TYPES):
+                        conversation += 1
+                        self._size(message.get("output"))
+                        continue
+                    role = "assistant"
             elif role in CONTEXT_ROLES:
                 system_parts.append(self._plain_text(message.get("content")))
                 continue
@@ -187,6 +196,8 @@ class _ViewBuilder:
             if not isinstance(message, dict) or _str(message.get("role")) in CONTEXT_ROLES:
                 continue
             role = _str(message.get("role"))
+            if role is None and self.items and "role" not in message:
+                return _is_one_of(message.get("type"), TOOL_RESULT_PART_TYPES)
             if role in ("tool", "function"):
                 return True
             if role != "user":
@@ -201,12 +212,7 @@ class _ViewBuilder:
     def _note_assistant(self, message: dict[str, Any], content: Any) -> None:
         if message.get("reasoning_content") or message.get("thinking_blocks") or message.get("type") == "reasoning":
             self.carries_reasoning = True
-        elif content.__class__ is list:
-            for part in content:
-                if isinstance(part, dict) and _is_one_of(part.get("type"), REASONING_PART_TYPES):
-                    self.carries_reasoning = True
-                    break
-        self._size(content)
+        self._size(content, reasoning=True)
 
     def _human_text(self, content: Any) -> str:
         if isinstance(content, str):
@@ -240,8 +246,11 @@ class _ViewBuilder:
             text = bound(text, self.limit * 4)
         return self.stripper.strip(text)
 
-    def _size(self, content: Any, depth: int = 0) -> None:
-        """Count the characters and images of content that is not the user's, building no text."""
+    def _size(self, content: Any, depth: int = 0, reasoning: bool = False) -> None:
+        """Count the characters and images of content that is not the user's, building no text.
+
+        With `reasoning` (the model's own content), a reasoning part marks the turn as carrying it.
+        """
         if isinstance(content, str):
             self.total_chars += len(content)
             return
@@ -252,8 +261,12 @@ class _ViewBuilder:
             if isinstance(part, str):
                 size += len(part)
             elif isinstance(part, dict):
-                if _is_one_of(part.get("type"), IMAGE_PART_TYPES):
-                    self.images += 1
+                kind = part.get("type")
+                if kind.__class__ is str:
+                    if kind in IMAGE_PART_TYPES:
+                        self.images += 1
+                    elif reasoning and kind in REASONING_PART_TYPES:
+                        self.carries_reasoning = True
                 inner = part.get("text", part.get("content"))
                 if isinstance(inner, str):
                     size += len(inner)
@@ -302,23 +315,6 @@ def _last_prompt(prompt: Any) -> Any:
     if isinstance(prompt, list) and prompt and all(isinstance(item, str) for item in prompt):
         return prompt[-1]
     return prompt if isinstance(prompt, str) else ""
-
-
-def _responses_items(value: Any) -> list[Any]:
-    """Responses API `input` as role-bearing messages (tool items keep their type)."""
-    if isinstance(value, str):
-        return [{"role": "user", "content": value}]
-    items = []
-    for item in _as_list(value):
-        if not isinstance(item, dict):
-            continue
-        if "role" in item:
-            items.append(item)
-        elif _str(item.get("type")) in TOOL_RESULT_PART_TYPES:
-            items.append({"role": "tool", "type": item["type"], "content": item.get("output")})
-        else:
-            items.append({"role": "assistant", "type": _str(item.get("type")), "content": item.get("content")})
-    return items
 
 
 def _reasoning_effort(body: dict[str, Any]) -> str | None:
