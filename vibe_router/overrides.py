@@ -85,17 +85,17 @@ def strip_tags(body: dict[str, Any]) -> bool:
 def _strip_content(message: dict[str, Any]) -> bool:
     content = message.get("content")
     if isinstance(content, str):
-        if "[[" not in content:
-            return False
-        message["content"], changed = _strip(content)
+        stripped, changed = _strip(content)
+        if changed:
+            message["content"] = stripped
         return changed
     changed = False
     for part in content if isinstance(content, list) else ():
-        if isinstance(part, dict):
-            text = part.get("text")
-            if isinstance(text, str) and "[[" in text:
-                part["text"], hit = _strip(text)
-                changed |= hit
+        if isinstance(part, dict) and isinstance(part.get("text"), str):
+            stripped, hit = _strip(part["text"])
+            if hit:
+                part["text"] = stripped
+                changed = True
     return changed
 
 

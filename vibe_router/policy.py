@@ -114,12 +114,13 @@ class Policy:
 
         def decision(index: int, decided_by: str = "score", note: str = "", pool: str | None = None) -> Decision:
             """The decision for a tier of the ladder, or for a pool outside it (`pool`, tier = scenario)."""
-            tier = virtual.tiers[max(0, min(index, len(virtual.tiers) - 1))]
+            index = _ladder_index(virtual, index)
+            tier = virtual.tiers[index]
             return Decision(
                 virtual_model=virtual.name,
                 pool=pool or tier.pool,
                 tier=decided_by.removeprefix("scenario:") if pool else tier.name,
-                tier_index=len(virtual.tiers) if pool else virtual.tiers.index(tier),
+                tier_index=len(virtual.tiers) if pool else index,
                 score=round(score.value, 4),
                 reasons=score.reasons,
                 scorer=virtual.scorer_name,
@@ -149,9 +150,13 @@ class Policy:
 
 
 def with_tier(virtual: VirtualModel, decision: Decision, index: int) -> Decision:
-    index = max(0, min(index, len(virtual.tiers) - 1))
+    index = _ladder_index(virtual, index)
     tier = virtual.tiers[index]
     return replace(decision, pool=tier.pool, tier=tier.name, tier_index=index, in_ladder=True)
+
+
+def _ladder_index(virtual: VirtualModel, index: int) -> int:
+    return max(0, min(index, len(virtual.tiers) - 1))
 
 
 def _header_safe(value: str) -> str:

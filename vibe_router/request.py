@@ -163,15 +163,13 @@ class _ViewBuilder:
         for message in messages:
             if not isinstance(message, dict):
                 continue
-            role = message.get("role")
-            if role.__class__ is not str:
-                role = None
-                if self.items and "role" not in message:
-                    if _is_one_of(message.get("type"), TOOL_RESULT_PART_TYPES):
-                        conversation += 1
-                        self._size(message.get("output"))
-                        continue
-                    role = "assistant"
+            role = _str(message.get("role"))
+            if role is None:
+                role = self._item_role(message)
+                if role == "tool":
+                    conversation += 1
+                    self._size(message.get("output"))
+                    continue
             elif role in CONTEXT_ROLES:
                 system_parts.append(self._plain_text(message.get("content")))
                 continue
@@ -195,9 +193,7 @@ class _ViewBuilder:
         for message in reversed(messages):
             if not isinstance(message, dict) or _str(message.get("role")) in CONTEXT_ROLES:
                 continue
-            role = _str(message.get("role"))
-            if role is None and self.items and "role" not in message:
-                return _is_one_of(message.get("type"), TOOL_RESULT_PART_TYPES)
+            role = _str(message.get("role")) or self._item_role(message)
             if role in ("tool", "function"):
                 return True
             if role != "user":
@@ -208,6 +204,12 @@ class _ViewBuilder:
             words = (part.get("text") for part in parts if isinstance(part.get("text"), str))
             return not any(self.stripper.strip(bound(text, self.limit)) for text in words)
         return False
+
+    def _item_role(self, message: dict[str, Any]) -> str | None:
+        """A Responses item without a role is a tool's output ("tool") or the model's own."""
+        if not self.items or "role" in message:
+            return None
+        return "tool" if _str(message.get("type")) in TOOL_RESULT_PART_TYPES else "assistant"
 
     def _note_assistant(self, message: dict[str, Any], content: Any) -> None:
         if message.get("reasoning_content") or message.get("thinking_blocks") or message.get("type") == "reasoning":
@@ -223,9 +225,7 @@ class _ViewBuilder:
                 if isinstance(part, str):
                     pieces.append(self._clean(part))
                 continue
-            kind = part.get("type")
-            if kind.__class__ is not str:
-                kind = None
+            kind = _str(part.get("type"))
             if kind in IMAGE_PART_TYPES:
                 self.images += 1
             elif kind in TOOL_RESULT_PART_TYPES:
@@ -261,12 +261,11 @@ class _ViewBuilder:
             if isinstance(part, str):
                 size += len(part)
             elif isinstance(part, dict):
-                kind = part.get("type")
-                if kind.__class__ is str:
-                    if kind in IMAGE_PART_TYPES:
-                        self.images += 1
-                    elif reasoning and kind in REASONING_PART_TYPES:
-                        self.carries_reasoning = True
+                kind = _str(part.get("type"))
+                if kind in IMAGE_PART_TYPES:
+                    self.images += 1
+                elif reasoning and kind in REASONING_PART_TYPES:
+                    self.carries_reasoning = True
                 inner = part.get("text", part.get("content"))
                 if isinstance(inner, str):
                     size += len(inner)
@@ -292,10 +291,6 @@ class _ViewBuilder:
                 if inner is not None:
                     pieces.append(self._plain_text(inner, depth + 1))
         return bound("\n".join(piece for piece in pieces if piece), self.limit)
-
-
-def _is_one_of(value: Any, names: frozenset[str]) -> bool:
-    return value.__class__ is str and value in names
 
 
 def _str(value: Any) -> str | None:

@@ -58,7 +58,7 @@ def _message_error(message: Any, part_types: frozenset[str]) -> str | None:
         return f".content: must be a string or a list of content parts, got {_kind(content)}"
     for index, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
-        if kind.__class__ is not str or kind not in part_types:
+        if not isinstance(kind, str) or kind not in part_types:
             return f".content[{index}]{_part_error(part, part_types)}"
     return None
 
