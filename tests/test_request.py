@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vibe_router.request import DEFAULT_MAX_TEXT_CHARS, TurnView, WrapperStripper, bound, build_view
 
@@ -409,3 +412,29 @@ def test_responses_items_without_a_role_are_tool_outputs_or_the_models_own() -> 
     assert turn.total_chars == len("fix it") + len("12345") + len("done") + len("678")
     assert turn.continuation and not turn.carries_reasoning
     assert body["input"][1] == {"type": "function_call", "call_id": "c", "name": "shell", "arguments": "{}"}
+
+
+# The definition `WrapperStripper._remove_blocks` must keep: one regex substitution.
+def _reference_strip(text: str, tags: tuple[str, ...]) -> str:
+    names = "|".join(re.escape(tag) for tag in tags)
+    blocks = re.compile(rf"<({names})(?:\s[^>]*)?>.*?</\1\s*>", re.DOTALL)
+    return blocks.sub("", text)
+
+
+FRAGMENTS = st.sampled_from([
+    "<system-reminder>", "</system-reminder>", "</system-reminder >", '<system-reminder a="1">', "<system-reminderx>",
+    "<command-name>", "</command-name>", "<command-message>", "</command-message>", "<x>", "</x>", "<", ">", "</",
+    "fix typo", " ", "\n", "\t", "a", "# AGENTS.md instructions for /p\n",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FRAGMENTS, max_size=16).map("".join))
+def test_block_removal_matches_the_regex_definition(text: str) -> None:
+    tags = ("system-reminder", "command-name", "command-message")
+    assert WrapperStripper(tags)._remove_blocks(text) == _reference_strip(text, tags)
+
+
+def test_no_wrapper_tags_strip_no_blocks() -> None:
+    text = "<></> go <x>y</x>"
+    assert WrapperStripper(()).strip(text) == text

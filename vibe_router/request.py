@@ -27,11 +27,11 @@ DEFAULT_WRAPPER_TAGS = (
     "turn_aborted",
 )
 AGENTS_MD_HEADER = re.compile(r"^# AGENTS\.md instructions for [^\n]*\n?", re.MULTILINE)
-IMAGE_PART_TYPES = frozenset({"image", "image_url", "input_image"})
-TOOL_RESULT_PART_TYPES = frozenset({"tool_result", "function_call_output", "custom_tool_call_output"})
-REASONING_PART_TYPES = frozenset({"thinking", "redacted_thinking", "reasoning"})
-HUMAN_ROLES = frozenset({"user"})
-CONTEXT_ROLES = frozenset({"system", "developer"})
+# Tuples, not sets: `in` compares with ==, so a field of any JSON type can be tested.
+IMAGE_PART_TYPES = ("image", "image_url", "input_image")
+TOOL_RESULT_PART_TYPES = ("tool_result", "function_call_output", "custom_tool_call_output")
+REASONING_PART_TYPES = ("thinking", "redacted_thinking", "reasoning")
+CONTEXT_ROLES = ("system", "developer")
 DEFAULT_MAX_TEXT_CHARS = 8000
 
 
@@ -61,20 +61,41 @@ class WrapperStripper:
     """Removes harness-injected blocks from user text."""
 
     def __init__(self, tags: tuple[str, ...] = DEFAULT_WRAPPER_TAGS) -> None:
-        names = "|".join(re.escape(tag) for tag in tags)
-        self._blocks = re.compile(rf"<({names})(?:\s[^>]*)?>.*?</\1\s*>", re.DOTALL)
+        names = "|".join(re.escape(tag) for tag in tags) or "(?!)"  # no tags: nothing matches
+        self._opening = re.compile(rf"<({names})(?:\s[^>]*)?>")
+        self._closing = {tag: re.compile(rf"</{re.escape(tag)}\s*>") for tag in tags}
         # A wrapper that opens a line and never closes was cut by the size bound.
         self._cut_block = re.compile(rf"^[ \t]*<({names})(?:\s[^>]*)?>", re.MULTILINE)
 
     def strip(self, text: str) -> str:
         if "<" in text:
-            text = self._blocks.sub("", text)
+            text = self._remove_blocks(text)
             cut = self._cut_block.search(text)
             if cut:
                 text = text[: cut.start()]
         if "# AGENTS.md" in text:
             text = AGENTS_MD_HEADER.sub("", text)
         return text.strip()
+
+    def _remove_blocks(self, text: str) -> str:
+        """`text` without its `<tag ...>...</tag>` blocks, each ending at its first closing tag.
+
+        The same as `re.sub(r"<(tag)(?:\\s[^>]*)?>.*?</\\1\\s*>", "", text, flags=re.DOTALL)`,
+        without the regex engine trying the closing tag at every character in between.
+        """
+        kept: list[str] = []
+        start = search_from = 0
+        while (opening := self._opening.search(text, search_from)) is not None:
+            closing = self._closing[opening.group(1)].search(text, opening.end())
+            if closing is None:
+                search_from = opening.start() + 1
+                continue
+            kept.append(text[start:opening.start()])
+            start = search_from = closing.end()
+        if not kept:
+            return text
+        kept.append(text[start:])
+        return "".join(kept)
 
 
 DEFAULT_STRIPPER = WrapperStripper()
@@ -163,43 +184,48 @@ class _ViewBuilder:
         for message in messages:
             if not isinstance(message, dict):
                 continue
-            role = _str(message.get("role"))
-            if role is None:
-                role = self._item_role(message)
-                if role == "tool":
-                    conversation += 1
-                    self._size(message.get("output"))
-                    continue
-            elif role in CONTEXT_ROLES:
-                system_parts.append(self._plain_text(message.get("content")))
-                continue
-            conversation += 1
-            content = message.get("content")
-            if role == "assistant":
-                self._note_assistant(message, content)
-            elif role not in HUMAN_ROLES:
-                self._size(content)
-            else:
-                human = self._human_text(content)
+            role = message.get("role")
+            if role == "user":
+                conversation += 1
+                human = self._human_text(message.get("content"))
                 if human:
                     turns += 1
                     newest = human
                     first = first or human
                     self.carries_reasoning = False
+                continue
+            if role in CONTEXT_ROLES:
+                system_parts.append(self._plain_text(message.get("content")))
+                continue
+            conversation += 1
+            if role is None:
+                role = self._item_role(message)
+                if role == "tool":
+                    self._size(message.get("output"))
+                    continue
+            if role == "assistant":
+                kept = message.get("reasoning_content") or message.get("thinking_blocks")
+                if kept or message.get("type") == "reasoning":
+                    self.carries_reasoning = True
+                self._size(message.get("content"), reasoning=True)
+            else:
+                self._size(message.get("content"))
         return newest, first, turns, conversation
 
     def _is_continuation(self, messages: list[Any]) -> bool:
         """The last message hands a tool's result back, with no new human words."""
         for message in reversed(messages):
-            if not isinstance(message, dict) or _str(message.get("role")) in CONTEXT_ROLES:
+            if not isinstance(message, dict) or message.get("role") in CONTEXT_ROLES:
                 continue
-            role = _str(message.get("role")) or self._item_role(message)
+            role = message.get("role")
+            if role is None:
+                role = self._item_role(message)
             if role in ("tool", "function"):
                 return True
             if role != "user":
                 return False
             parts = [part for part in _as_list(message.get("content")) if isinstance(part, dict)]
-            if not any(_str(part.get("type")) in TOOL_RESULT_PART_TYPES for part in parts):
+            if not any(part.get("type") in TOOL_RESULT_PART_TYPES for part in parts):
                 return False
             words = (part.get("text") for part in parts if isinstance(part.get("text"), str))
             return not any(self.stripper.strip(bound(text, self.limit)) for text in words)
@@ -209,31 +235,25 @@ class _ViewBuilder:
         """A Responses item without a role is a tool's output ("tool") or the model's own."""
         if not self.items or "role" in message:
             return None
-        return "tool" if _str(message.get("type")) in TOOL_RESULT_PART_TYPES else "assistant"
-
-    def _note_assistant(self, message: dict[str, Any], content: Any) -> None:
-        if message.get("reasoning_content") or message.get("thinking_blocks") or message.get("type") == "reasoning":
-            self.carries_reasoning = True
-        self._size(content, reasoning=True)
+        return "tool" if message.get("type") in TOOL_RESULT_PART_TYPES else "assistant"
 
     def _human_text(self, content: Any) -> str:
         if isinstance(content, str):
             return bound(self._clean(content), self.limit)
         pieces: list[str] = []
         for part in content if isinstance(content, list) else _as_list(content):
-            if not isinstance(part, dict):
-                if isinstance(part, str):
-                    pieces.append(self._clean(part))
-                continue
-            kind = _str(part.get("type"))
-            if kind in IMAGE_PART_TYPES:
-                self.images += 1
-            elif kind in TOOL_RESULT_PART_TYPES:
-                self._size(part.get("content", part.get("output")))
-            else:
-                text = part.get("text")
-                if isinstance(text, str):
-                    pieces.append(self._clean(text))
+            if isinstance(part, dict):
+                kind = part.get("type")
+                if kind in IMAGE_PART_TYPES:
+                    self.images += 1
+                elif kind in TOOL_RESULT_PART_TYPES:
+                    self._size(part.get("content", part.get("output")))
+                else:
+                    text = part.get("text")
+                    if isinstance(text, str):
+                        pieces.append(self._clean(text))
+            elif isinstance(part, str):
+                pieces.append(self._clean(part))
         if len(pieces) == 1:
             return bound(pieces[0], self.limit)
         return bound("\n".join(piece for piece in pieces if piece), self.limit)
@@ -258,10 +278,8 @@ class _ViewBuilder:
             return
         size = 0
         for part in content if isinstance(content, list) else (content,):
-            if isinstance(part, str):
-                size += len(part)
-            elif isinstance(part, dict):
-                kind = _str(part.get("type"))
+            if isinstance(part, dict):
+                kind = part.get("type")
                 if kind in IMAGE_PART_TYPES:
                     self.images += 1
                 elif reasoning and kind in REASONING_PART_TYPES:
@@ -271,6 +289,8 @@ class _ViewBuilder:
                     size += len(inner)
                 elif inner is not None:
                     self._size(inner, depth + 1)
+            elif isinstance(part, str):
+                size += len(part)
         self.total_chars += size
 
     def _plain_text(self, content: Any, depth: int = 0) -> str:
@@ -285,17 +305,12 @@ class _ViewBuilder:
             if isinstance(part, str):
                 pieces.append(self._plain_text(part, depth + 1))
             elif isinstance(part, dict):
-                if _str(part.get("type")) in IMAGE_PART_TYPES:
+                if part.get("type") in IMAGE_PART_TYPES:
                     self.images += 1
                 inner = part.get("text", part.get("content"))
                 if inner is not None:
                     pieces.append(self._plain_text(inner, depth + 1))
         return bound("\n".join(piece for piece in pieces if piece), self.limit)
-
-
-def _str(value: Any) -> str | None:
-    """A field that should be a string (role, type), or None: never an unhashable surprise."""
-    return value if isinstance(value, str) else None
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -326,7 +341,7 @@ def _reasoning_effort(body: dict[str, Any]) -> str | None:
 
 def _thinking_requested(body: dict[str, Any], effort: str | None) -> bool:
     thinking = body.get("thinking")
-    if isinstance(thinking, dict) and _str(thinking.get("type")) in ("enabled", "adaptive"):
+    if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
         return True
     return effort in ("medium", "high", "xhigh", "max")
 
