@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.support.stack import pool_env
 from vibe_router.config import ConfigError, RouterConfig, load_config, parse_config, resolve_config_path
 from vibe_router.policy import Policy
 from vibe_router.scoring.heuristic import HeuristicScorer
@@ -58,6 +60,22 @@ def test_callbacks_live_under_litellm_settings() -> None:
     # general_settings.callbacks is silently ignored by LiteLLM (DESIGN.md).
     assert DOCUMENT["litellm_settings"]["callbacks"] == "vibe_router.router_instance"
     assert "callbacks" not in DOCUMENT.get("general_settings", {})
+
+
+def test_every_default_deployment_has_a_price() -> None:
+    # An unpriced model logs no spend and costs LiteLLM ~1.7 ms of CPU per request (bench.overhead).
+    import litellm
+
+    env = pool_env(SimpleNamespace(url="http://127.0.0.1:9"))
+    unpriced = []
+    for entry in DOCUMENT["model_list"]:
+        info = entry.get("model_info") or {}
+        model = entry["litellm_params"]["model"]
+        model = env[model.removeprefix("os.environ/")] if model.startswith("os.environ/") else model
+        price = info.get("input_cost_per_token") or litellm.get_model_info(model).get("input_cost_per_token")
+        if not price:
+            unpriced.append((entry["model_name"], model))
+    assert unpriced == []
 
 
 def test_scorer_settings_override_is_applied_per_virtual_model() -> None:
