@@ -124,7 +124,11 @@ class Router:
 
     def count_fields(self, virtual_model: str, fields: dict[str, int]) -> None:
         """Queue counter increments; they reach the store in one batch per flush interval."""
-        self._pending.setdefault(self.store.key("stats", virtual_model), Counter()).update(fields)
+        key = self.store.key("stats", virtual_model)
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = Counter()
+        pending.update(fields)
         if self._flush_scheduled:
             return
         try:
