@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vibe_router.request import DEFAULT_MAX_TEXT_CHARS, TurnView, WrapperStripper, bound, build_view
+from vibe_router.request import DEFAULT_MAX_TEXT_CHARS, TurnView, bound, build_view
+from vibe_router.wrappers import WrapperStripper
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")

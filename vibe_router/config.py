@@ -32,10 +32,11 @@ from vibe_router.config_values import (
     reject_unknown,
 )
 from vibe_router.overrides import OverrideSettings
-from vibe_router.request import DEFAULT_MAX_TEXT_CHARS, DEFAULT_WRAPPER_TAGS, WrapperStripper
+from vibe_router.request import DEFAULT_MAX_TEXT_CHARS
 from vibe_router.scenarios import Scenarios
 from vibe_router.scoring import Scorer, ScorerSettingsError, UnavailableScorer, build_scorer
 from vibe_router.sessions import RedisSettings
+from vibe_router.wrappers import DEFAULT_WRAPPER_TAGS, WrapperStripper
 
 SECTION = "vibe_router"
 MODEL_FILE_KEY = "model"  # a scorer setting naming a model file

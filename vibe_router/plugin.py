@@ -78,7 +78,7 @@ class VibeRouter(CustomLogger):
         if not self.policy.config.reject_malformed:
             return
         try:
-            problem = shape_error(endpoint, data)
+            problem = shape_error(endpoint, data, start=self.policy.known_prefix(endpoint, data))
         except Exception:  # the check itself must never fail a request
             return
         if problem:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from vibe_router.config import RouterConfig, VirtualModel
-from vibe_router.request import TurnView, build_view
+from vibe_router.request import TurnView, build_view, conversation_of
 from vibe_router.scoring import Reason
+from vibe_router.view_cache import ConversationCache
 
 CALL_TYPE_ENDPOINTS = {
     "acompletion": "chat",
@@ -86,8 +87,9 @@ class Decision:
 class Policy:
     """Decides which pool serves a request for a virtual model, before stickiness."""
 
-    def __init__(self, config: RouterConfig) -> None:
+    def __init__(self, config: RouterConfig, conversations: ConversationCache | None = None) -> None:
         self.config = config
+        self.conversations = conversations
 
     def virtual_model_for(self, model: Any) -> VirtualModel | None:
         return self.config.virtual_model_for(model)
@@ -95,8 +97,16 @@ class Policy:
     def is_virtual(self, model: Any) -> bool:
         return self.config.virtual_model_for(model) is not None
 
-    def view(self, endpoint: str, body: dict[str, Any]) -> TurnView:
-        return build_view(endpoint, body, self.config.stripper, self.config.max_scored_chars)
+    def view(self, endpoint: str, body: dict[str, Any], fresh: bool = False) -> TurnView:
+        """The turn view, walking only the messages after a conversation prefix seen before (not `fresh`)."""
+        return build_view(endpoint, body, self.config.stripper, self.config.max_scored_chars,
+                          self.conversations, fresh)
+
+    def known_prefix(self, endpoint: str, body: dict[str, Any]) -> int:
+        """How many leading messages equal a conversation prefix this policy has walked before."""
+        messages = conversation_of(endpoint, body) if self.conversations is not None else None
+        state = self.conversations.resume_point(endpoint, messages) if messages is not None else None
+        return state.length if state is not None else 0
 
     def decide(self, endpoint: str, body: dict[str, Any]) -> Decision | None:
         """The decision for a request body alone, or None when its model is not virtual."""

@@ -7,26 +7,13 @@ and `<environment_context>` blocks) are context, not the user's task.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+from vibe_router.wrappers import DEFAULT_STRIPPER, WrapperStripper
 
 ENDPOINTS = ("chat", "completions", "messages", "responses")
 
-DEFAULT_WRAPPER_TAGS = (
-    "system-reminder",
-    "environment_context",
-    "user_instructions",
-    "INSTRUCTIONS",
-    "command-message",
-    "command-name",
-    "local-command-stdout",
-    "local-command-stderr",
-    "local-command-caveat",
-    "user_shell_command",
-    "turn_aborted",
-)
-AGENTS_MD_HEADER = re.compile(r"^# AGENTS\.md instructions for [^\n]*\n?", re.MULTILINE)
 # Tuples, not sets: `in` compares with ==, so a field of any JSON type can be tested.
 IMAGE_PART_TYPES = ("image", "image_url", "input_image")
 TOOL_RESULT_PART_TYPES = ("tool_result", "function_call_output", "custom_tool_call_output")
@@ -57,48 +44,28 @@ class TurnView:
     double_brackets: bool = False  # some user text holds "[[" (where an inline route tag could be)
 
 
-class WrapperStripper:
-    """Removes harness-injected blocks from user text."""
+@dataclass(frozen=True)
+class WalkState:
+    """What the walk knows after the first `length` messages of a conversation: enough to resume it."""
 
-    def __init__(self, tags: tuple[str, ...] = DEFAULT_WRAPPER_TAGS) -> None:
-        names = "|".join(re.escape(tag) for tag in tags) or "(?!)"  # no tags: nothing matches
-        self._opening = re.compile(rf"<({names})(?:\s[^>]*)?>")
-        self._closing = {tag: re.compile(rf"</{re.escape(tag)}\s*>") for tag in tags}
-        # A wrapper that opens a line and never closes was cut by the size bound.
-        self._cut_block = re.compile(rf"^[ \t]*<({names})(?:\s[^>]*)?>", re.MULTILINE)
-
-    def strip(self, text: str) -> str:
-        if "<" in text:
-            text = self._remove_blocks(text)
-            cut = self._cut_block.search(text)
-            if cut:
-                text = text[: cut.start()]
-        if "# AGENTS.md" in text:
-            text = AGENTS_MD_HEADER.sub("", text)
-        return text.strip()
-
-    def _remove_blocks(self, text: str) -> str:
-        """`text` without its `<tag ...>...</tag>` blocks, each ending at its first closing tag.
-
-        The same as `re.sub(r"<(tag)(?:\\s[^>]*)?>.*?</\\1\\s*>", "", text, flags=re.DOTALL)`,
-        without the regex engine trying the closing tag at every character in between.
-        """
-        kept: list[str] = []
-        start = search_from = 0
-        while (opening := self._opening.search(text, search_from)) is not None:
-            closing = self._closing[opening.group(1)].search(text, opening.end())
-            if closing is None:
-                search_from = opening.start() + 1
-                continue
-            kept.append(text[start:opening.start()])
-            start = search_from = closing.end()
-        if not kept:
-            return text
-        kept.append(text[start:])
-        return "".join(kept)
+    length: int = 0
+    newest: str = ""
+    first: str = ""
+    turns: int = 0
+    conversation: int = 0
+    total_chars: int = 0
+    images: int = 0
+    carries_reasoning: bool = False
+    double_brackets: bool = False
+    system_parts: tuple[str, ...] = ()
 
 
-DEFAULT_STRIPPER = WrapperStripper()
+class ConversationStates(Protocol):
+    """Where `build_view` finds and leaves walk states (`view_cache.ConversationCache`)."""
+
+    def resume_point(self, endpoint: str, messages: list[Any]) -> WalkState | None: ...
+
+    def store(self, endpoint: str, messages: list[Any], state: WalkState) -> None: ...
 
 
 def bound(text: str, limit: int) -> str:
@@ -120,11 +87,28 @@ def build_view(
     body: dict[str, Any],
     stripper: WrapperStripper = DEFAULT_STRIPPER,
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS,
+    states: ConversationStates | None = None,
+    fresh: bool = False,
 ) -> TurnView:
-    """Build the turn view of a request body of the given endpoint kind."""
+    """Build the turn view of a request body of the given endpoint kind.
+
+    With `states`, the walk resumes after the longest known prefix of the conversation (not
+    with `fresh`) and leaves its own state there for the next request.
+    """
     if endpoint not in ENDPOINTS:
         raise ValueError(f"unknown endpoint kind {endpoint!r}")
-    return _ViewBuilder(stripper, max_text_chars).build(endpoint, body)
+    conversation = conversation_of(endpoint, body) if states is not None else None
+    resume = None if conversation is None or fresh else states.resume_point(endpoint, conversation)
+    view, state = _ViewBuilder(stripper, max_text_chars).build(endpoint, body, resume)
+    if conversation is not None:
+        states.store(endpoint, conversation, state)
+    return view
+
+
+def conversation_of(endpoint: str, body: dict[str, Any]) -> list[Any] | None:
+    """The body's own list of messages (Responses: input items), or None."""
+    messages = body.get("input" if endpoint == "responses" else "messages") if endpoint != "completions" else None
+    return messages if isinstance(messages, list) else None
 
 
 class _ViewBuilder:
@@ -137,7 +121,7 @@ class _ViewBuilder:
         self.double_brackets = False
         self.items = False  # Responses `input`: tool outputs and the model's own items carry no role
 
-    def build(self, endpoint: str, body: dict[str, Any]) -> TurnView:
+    def build(self, endpoint: str, body: dict[str, Any], resume: WalkState | None = None) -> tuple[TurnView, WalkState]:
         if endpoint == "completions":
             prompt = body.get("prompt")
             self.double_brackets = any(isinstance(item, str) and "[[" in item for item in _as_list(prompt))
@@ -148,16 +132,17 @@ class _ViewBuilder:
             self.items = True
         else:
             messages = _as_list(body.get("messages"))
+        state = self._walk(messages, resume or WalkState())
         system_parts = [self._plain_text(body.get("system")), self._plain_text(body.get("instructions"))]
-        text, first, turns, conversation = self._walk(messages, system_parts)
-        system_text = bound("\n".join(part for part in system_parts if part), self.limit)
+        system_text = bound("\n".join(part for part in (*system_parts, *state.system_parts) if part), self.limit)
+        text = state.newest
         continuation = self._is_continuation(messages)
         effort = _reasoning_effort(body)
-        return TurnView(
+        view = TurnView(
             endpoint=endpoint,
             text=text,
-            turns=turns,
-            messages=conversation,
+            turns=state.turns,
+            messages=state.conversation,
             code_blocks=count_code_blocks(text),
             images=self.images,
             tools=len(_as_list(body.get("tools"))) + len(_as_list(body.get("functions"))),
@@ -169,19 +154,23 @@ class _ViewBuilder:
             double_brackets=self.double_brackets,
             max_tokens=_max_tokens(body),
             system_text=system_text,
-            first_text=first,
+            first_text=state.first,
         )
+        return view, state
 
-    def _walk(self, messages: list[Any], system_parts: list[str]) -> tuple[str, str, int, int]:
-        """Newest and first human text, number of human turns, number of conversation messages.
+    def _walk(self, messages: list[Any], resume: WalkState) -> WalkState:
+        """Newest and first human text, human turns, conversation messages, after `resume`.
 
         System and developer text goes to `system_parts`. Reasoning counts only after the
         newest human text: it is what the next call must read.
         """
-        newest = first = ""
-        turns = 0
-        conversation = 0
-        for message in messages:
+        newest, first, turns, conversation = resume.newest, resume.first, resume.turns, resume.conversation
+        system_parts = list(resume.system_parts)
+        self.total_chars += resume.total_chars
+        self.images += resume.images
+        self.carries_reasoning = self.carries_reasoning or resume.carries_reasoning
+        self.double_brackets = self.double_brackets or resume.double_brackets
+        for message in messages[resume.length:] if resume.length else messages:
             if not isinstance(message, dict):
                 continue
             role = message.get("role")
@@ -210,7 +199,11 @@ class _ViewBuilder:
                 self._size(message.get("content"), reasoning=True)
             else:
                 self._size(message.get("content"))
-        return newest, first, turns, conversation
+        return WalkState(
+            length=len(messages), newest=newest, first=first, turns=turns, conversation=conversation,
+            total_chars=self.total_chars, images=self.images, carries_reasoning=self.carries_reasoning,
+            double_brackets=self.double_brackets, system_parts=tuple(system_parts),
+        )
 
     def _is_continuation(self, messages: list[Any]) -> bool:
         """The last message hands a tool's result back, with no new human words."""

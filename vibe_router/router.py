@@ -16,6 +16,7 @@ from vibe_router.request import TurnView
 from vibe_router.scenarios import CHARS_PER_TOKEN
 from vibe_router.session_id import find_session_id
 from vibe_router.sessions import SessionStore
+from vibe_router.view_cache import ConversationCache
 
 COUNTER_FLUSH_SECONDS = 0.5
 # Decisions that take part in session stickiness. Housekeeping, long-context and image
@@ -42,7 +43,7 @@ class Router:
 
     def __init__(self, config: RouterConfig, store: SessionStore | None = None) -> None:
         self.config = config
-        self.policy = Policy(config)
+        self.policy = Policy(config, ConversationCache())
         self.store = store or SessionStore(config.redis)
         self._background: set[asyncio.Task[None]] = set()
         self._pending: dict[str, Counter[str]] = {}
@@ -61,7 +62,7 @@ class Router:
         turn = self.policy.view(request.endpoint, body)
         override = requested_override(request.headers, turn.text, self.config.overrides)
         if turn.double_brackets and strip_tags(body):
-            turn = self.policy.view(request.endpoint, body)
+            turn = self.policy.view(request.endpoint, body, fresh=True)
         session = find_session_id(
             body, request.headers, request.caller.key_hash or "", turn.first_text, self.config.session_header
         )

@@ -28,20 +28,23 @@ PART_TYPES = {"chat": CHAT_PART_TYPES, "messages": ANTHROPIC_BLOCK_TYPES, "respo
 KIND_NAMES = {bool: "boolean", int: "number", float: "number", list: "list", dict: "object", str: "string"}
 
 
-def shape_error(endpoint: str, body: dict[str, Any]) -> str | None:
-    """`field: problem` for the first forbidden shape in a request body, else None."""
+def shape_error(endpoint: str, body: dict[str, Any], start: int = 0) -> str | None:
+    """`field: problem` for the first forbidden shape in a request body, else None.
+
+    Messages (Responses: input items) before `start` are known to be valid and not looked at.
+    """
     if endpoint == "completions":
         return _prompt_error(body.get("prompt"))
     if endpoint == "responses":
-        return _responses_error(body.get("input"))
+        return _responses_error(body.get("input"), start)
     messages = body.get("messages")
     if messages is None:
         return "messages: required"
     if not isinstance(messages, list):
         return f"messages: must be a list of messages, got {_kind(messages)}"
     part_types = PART_TYPES[endpoint]
-    for index, message in enumerate(messages):
-        error = _message_error(message, part_types)
+    for index in range(start, len(messages)):
+        error = _message_error(messages[index], part_types)
         if error:
             return f"messages[{index}]{error}"
     return None
@@ -72,12 +75,13 @@ def _part_error(part: Any, part_types: frozenset[str]) -> str:
     return f".type: unknown content part type {kind[:40]!r}"
 
 
-def _responses_error(value: Any) -> str | None:
+def _responses_error(value: Any, start: int) -> str | None:
     if value is None or isinstance(value, str):
         return None
     if not isinstance(value, list):
         return f"input: must be a string or a list of items, got {_kind(value)}"
-    for index, item in enumerate(value):
+    for index in range(start, len(value)):
+        item = value[index]
         if not isinstance(item, dict):
             return f"input[{index}]: must be an object, got {_kind(item)}"
         if "role" in item:
