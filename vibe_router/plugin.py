@@ -19,6 +19,7 @@ from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_c
 from vibe_router.logs import log, preview
 from vibe_router.overrides import Caller
 from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
+from vibe_router.request import TurnView
 from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import SessionStore
 from vibe_router.shapes import shape_error
@@ -104,7 +105,7 @@ class VibeRouter(CustomLogger):
         metadata[METADATA_KEY] = record
         show_preview = self.policy.config.log_preview and not litellm.turn_off_message_logging
         text_preview = preview(routed.turn.text) if show_preview else None
-        log.info("%s", decision_line(decision, record["decision_ms"], text_preview))
+        log.info("%s", decision_line(decision, record["decision_ms"], text_preview, routed.turn))
 
     async def async_post_call_response_headers_hook(
         self,
@@ -149,7 +150,7 @@ class VibeRouter(CustomLogger):
             log.debug("outcome log skipped: %s", exc)
 
 
-def decision_line(decision: Decision, decision_ms: float, text_preview: str | None) -> str:
+def decision_line(decision: Decision, decision_ms: float, text_preview: str | None, turn: TurnView) -> str:
     fields = [
         "ROUTING DECISION",
         f"virtual_model={decision.virtual_model}",
@@ -163,6 +164,7 @@ def decision_line(decision: Decision, decision_ms: float, text_preview: str | No
         f"decided_by={decision.decided_by}",
         f"session={decision.session or '-'}",
         f"decision_ms={decision_ms}",
+        f"walked={turn.items - turn.resumed}/{turn.items}",
     ]
     if decision.shadow:
         fields.append("mode=shadow")

@@ -42,6 +42,8 @@ class TurnView:
     system_text: str = ""
     first_text: str = ""
     double_brackets: bool = False  # some user text holds "[[" (where an inline route tag could be)
+    items: int = 0  # messages (Responses: input items) in the body
+    resumed: int = 0  # of those, the leading ones a conversation cache had walked already
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,8 @@ class _ViewBuilder:
             max_tokens=_max_tokens(body),
             system_text=system_text,
             first_text=state.first,
+            items=state.length,
+            resumed=resume.length if resume else 0,
         )
         return view, state
 
