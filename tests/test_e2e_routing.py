@@ -190,6 +190,11 @@ def test_models_lists_the_virtual_models(oai: openai.OpenAI) -> None:
     assert {"auto-chat", "auto-codex", "auto-claude", "pool-chat-mini"} <= names
 
 
+def test_every_pool_of_the_default_config_has_a_price(proxy: Proxy) -> None:
+    log = proxy.log_text()
+    assert "plugin loaded" in log and "UNPRICED POOL" not in log
+
+
 def test_log_lines_explain_and_keep_prompts_out(oai: openai.OpenAI, proxy: Proxy) -> None:
     secret = "Implement the zebra-quokka-7731 consensus algorithm"
     oai.chat.completions.create(model="auto-chat", messages=[{"role": "user", "content": secret}])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import litellm
@@ -13,9 +14,9 @@ import yaml
 from fastapi import HTTPException
 
 from tests.support.logs import Captured
-from tests.support.stack import CONFIG
+from tests.support.stack import CONFIG, pool_env
 from vibe_router.config import load_config, parse_config
-from vibe_router.plugin import METADATA_KEY, VibeRouter
+from vibe_router.plugin import METADATA_KEY, VibeRouter, build_router_instance, unpriced_pools
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +196,25 @@ def test_a_missing_model_file_fails_open_loudly(captured: Captured) -> None:
     assert any("ROUTING FAILURE virtual_model=auto-chat" in line and "ScorerUnavailable" in line
                for line in captured.lines)
     assert hook(router, {"model": "auto-codex", "input": "hi"}, "aresponses")["model"] == "pool-codex-mini"
+
+
+def test_a_pool_litellm_cannot_price_is_named_at_load(captured: Captured, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in pool_env(SimpleNamespace(url="http://127.0.0.1:9")).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("VIBE_ROUTER_CONFIG", str(CONFIG))
+    build_router_instance()
+    assert not any("UNPRICED POOL" in line for line in captured.lines)
+    monkeypatch.setenv("CHAT_MINI_MODEL", "openai/a-model-litellm-does-not-know")
+    build_router_instance()
+    unpriced = [line for line in captured.lines if "UNPRICED POOL" in line]
+    assert len(unpriced) == 1 and "pool=pool-chat-mini model=openai/a-model-litellm-does-not-know" in unpriced[0]
+
+
+def test_a_price_in_the_config_is_enough() -> None:
+    document = yaml.safe_load(CONFIG.read_text())
+    for entry in document["model_list"]:
+        entry["litellm_params"]["model"] = "openai/a-model-litellm-does-not-know"
+    assert {name for name, _ in unpriced_pools(parse_config(document))} == {
+        "auto-chat", "auto-codex", "auto-claude", "pool-chat-mini", "pool-chat-standard",
+        "pool-claude-haiku", "pool-claude-sonnet", "pool-codex-standard",
+    }  # pool-codex-mini carries its own price

@@ -39,6 +39,7 @@ from vibe_router.sessions import RedisSettings
 from vibe_router.wrappers import DEFAULT_WRAPPER_TAGS, WrapperStripper
 
 SECTION = "vibe_router"
+ENV_REFERENCE = "os.environ/"  # LiteLLM's way to take a value from the environment
 MODEL_FILE_KEY = "model"  # a scorer setting naming a model file
 CONFIG_ENV = "VIBE_ROUTER_CONFIG"
 DEFAULT_CONFIG_FILE = "config_final.yaml"
@@ -78,6 +79,16 @@ class VirtualModel:
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """A model_list entry as LiteLLM will see it: its model (environment references resolved)
+    and whether its entry prices it (`model_info.input_cost_per_token` and `output_cost_per_token`)."""
+
+    name: str
+    model: str
+    priced: bool
+
+
+@dataclass(frozen=True)
 class RouterConfig:
     virtual_models: dict[str, VirtualModel]
     pools: frozenset[str]
@@ -91,6 +102,7 @@ class RouterConfig:
     prices: dict[str, Price] = field(default_factory=dict)
     source: str = ""
     client_models: dict[str, VirtualModel] = field(default_factory=dict)
+    deployments: tuple[Deployment, ...] = ()
 
     def virtual_model_for(self, model: object) -> VirtualModel | None:
         """The virtual model a requested name routes as (its own name or a housekeeping client model)."""
@@ -148,6 +160,7 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
         redis=parse_redis(section.get("redis"), f"{SECTION}.redis"),
         prices=parse_prices(section.get("prices"), f"{SECTION}.prices", pools),
         source=source,
+        deployments=_deployments(document),
         client_models=_client_models(models, pools),
     )
 
@@ -271,3 +284,18 @@ def _model_names(document: dict[str, Any]) -> list[str]:
     if not isinstance(model_list, list):
         raise ConfigError("model_list", "missing: declare the virtual models and the pools there")
     return [entry["model_name"] for entry in model_list if isinstance(entry, dict) and "model_name" in entry]
+
+
+def _deployments(document: dict[str, Any]) -> tuple[Deployment, ...]:
+    found = []
+    for entry in document.get("model_list") or ():
+        params = entry.get("litellm_params") if isinstance(entry, dict) else None
+        if not isinstance(params, dict) or not isinstance(params.get("model"), str):
+            continue
+        model = params["model"]
+        if model.startswith(ENV_REFERENCE):
+            model = os.environ.get(model.removeprefix(ENV_REFERENCE), "")
+        info = entry.get("model_info") if isinstance(entry.get("model_info"), dict) else {}
+        priced = all(info.get(key) is not None for key in ("input_cost_per_token", "output_cost_per_token"))
+        found.append(Deployment(str(entry.get("model_name")), model, priced))
+    return tuple(found)

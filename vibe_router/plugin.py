@@ -209,6 +209,22 @@ def _find_record(container: dict) -> dict | None:
     return None
 
 
+def unpriced_pools(config: RouterConfig) -> list[tuple[str, str]]:
+    """(name, model) of the deployments the router sends to that neither the config nor LiteLLM prices."""
+    used = set(config.virtual_models) | {tier.pool for v in config.virtual_models.values() for tier in v.tiers}
+    unpriced = []
+    for deployment in config.deployments:
+        if deployment.name not in used or deployment.priced:
+            continue
+        try:
+            price = litellm.get_model_info(deployment.model).get("input_cost_per_token")
+        except Exception:  # LiteLLM raises for a model it does not know at all
+            price = None
+        if not price:
+            unpriced.append((deployment.name, deployment.model))
+    return unpriced
+
+
 def _config_path() -> str:
     if os.environ.get("VIBE_ROUTER_CONFIG"):
         return os.environ["VIBE_ROUTER_CONFIG"]
@@ -231,6 +247,10 @@ def build_router_instance() -> VibeRouter:
         path, ",".join(config.virtual_models), len(config.pools),
         "redis" if config.redis.url else "in-process (no REDIS_HOST/REDIS_URL)",
     )
+    for name, model in unpriced_pools(config):
+        log.warning("UNPRICED POOL pool=%s model=%s: LiteLLM has no price for this model, so it logs no spend for "
+                    "it and looks for one on every request (CPU); give its model_list entry model_info "
+                    "input_cost_per_token and output_cost_per_token", name, model or "-")
     for virtual in config.virtual_models.values():
         if virtual.unavailable:
             log.error("SCORER UNAVAILABLE virtual_model=%s: %s: its requests fail open to the virtual model's "
