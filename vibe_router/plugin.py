@@ -214,15 +214,20 @@ def unpriced_pools(config: RouterConfig) -> list[tuple[str, str]]:
     used = set(config.virtual_models) | {tier.pool for v in config.virtual_models.values() for tier in v.tiers}
     unpriced = []
     for deployment in config.deployments:
-        if deployment.name not in used or deployment.priced:
-            continue
-        try:
-            price = litellm.get_model_info(deployment.model).get("input_cost_per_token")
-        except Exception:  # LiteLLM raises for a model it does not know at all
-            price = None
-        if not price:
+        if deployment.name in used and deployment.model and not deployment.priced and not _price(deployment.model):
             unpriced.append((deployment.name, deployment.model))
     return unpriced
+
+
+def _price(model: str) -> float | None:
+    """LiteLLM's input price for a model; quietly None for a model it does not know at all."""
+    quiet, litellm.suppress_debug_info = litellm.suppress_debug_info, True  # no provider-list banner
+    try:
+        return litellm.get_model_info(model).get("input_cost_per_token")
+    except Exception:
+        return None
+    finally:
+        litellm.suppress_debug_info = quiet
 
 
 def _config_path() -> str:

@@ -170,4 +170,6 @@ def _ladder_index(virtual: VirtualModel, index: int) -> int:
 
 
 def _header_safe(value: str) -> str:
+    if value.isascii() and "\r" not in value and "\n" not in value:
+        return value
     return value.encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")

@@ -6,11 +6,14 @@ it (a long-context or vision pool); `thinking` only sets a minimum tier.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vibe_router.request import TurnView
 
 CHARS_PER_TOKEN = 4
+SYSTEM_CHARS = 4000  # housekeeping patterns are looked for in the head of the system text
+TEXT_CHARS = 2000  # and of the user's text
+MEMO_SIZE = 256
 DEFAULT_HOUSEKEEPING_PATTERNS = (
     "write a 5-10 word title",
     "generate a concise title",
@@ -34,17 +37,34 @@ class Housekeeping:
     max_tokens: int | None = None
     patterns: tuple[str, ...] = DEFAULT_HOUSEKEEPING_PATTERNS
     client_models: frozenset[str] = frozenset()
+    # System text (its head) -> whether a pattern is in it: a conversation sends the same one every time.
+    _in_system: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, turn: TurnView, requested_model: str) -> str | None:
         if requested_model in self.client_models:
             return "small-fast-model"
         if self.max_tokens is not None and turn.max_tokens is not None and turn.max_tokens <= self.max_tokens:
             return f"max_tokens<={self.max_tokens}"
-        haystack = (turn.system_text[:4000] + "\n" + turn.text[:2000]).lower()
-        for pattern in self.patterns:
-            if pattern in haystack:
-                return "title-or-summary"
+        if self._found(turn.system_text[:SYSTEM_CHARS], turn.text[:TEXT_CHARS]):
+            return "title-or-summary"
         return None
+
+    def _found(self, system: str, text: str) -> bool:
+        """A pattern in `(system + "\n" + text).lower()`, with the system part looked at once per system text."""
+        in_system = self._in_system.get(system)
+        if in_system is None:
+            lowered = system.lower()
+            in_system = any(pattern in lowered for pattern in self.patterns)
+            if len(self._in_system) >= MEMO_SIZE:
+                self._in_system.clear()
+            self._in_system[system] = in_system
+        if in_system:
+            return True
+        lowered = text.lower()
+        if any(pattern in lowered for pattern in self.patterns):
+            return True
+        spanning = [pattern for pattern in self.patterns if "\n" in pattern]  # can span the junction
+        return bool(spanning) and any(pattern in (system + "\n" + text).lower() for pattern in spanning)
 
 
 @dataclass(frozen=True)
