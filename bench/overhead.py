@@ -82,6 +82,7 @@ class Run:
     capacity: dict[str, dict[str, Any]] = field(default_factory=dict)
     rss: dict[str, dict[str, float]] = field(default_factory=dict)
     decisions_ms: list[float] = field(default_factory=list)
+    rss_samples: list[dict[str, dict[str, float]]] = field(default_factory=list)
     client_cpu_s: float = 0.0
     upstream_cpu_s: float = 0.0
     phase_cpu_s: dict[str, float] = field(default_factory=dict)
@@ -153,7 +154,7 @@ async def drive(run: Run) -> None:
                                        run.deadline)
                 if warm.failed:
                     raise RuntimeError(f"warm-up of {variant}/{kind} failed: {warm.errors[:2]}")
-        run.rss["after_warmup"] = {v: rss_mb(p.process.pid) for v, p in run.stack.proxies.items()}
+        rss = {"after_warmup": {v: rss_mb(p.process.pid) for v, p in run.stack.proxies.items()}}
         log_offset = len(run.stack.proxies["with"].log_text())
         upstream_pid = run.stack.upstream.process.pid
         for phase in PHASES:
@@ -170,12 +171,19 @@ async def drive(run: Run) -> None:
                 spent = cpu_seconds(proxy.process.pid) - proxy_cpu[variant]
                 run.phase_cpu_s[variant] = run.phase_cpu_s.get(variant, 0.0) + spent
             if phase == "throughput":
-                run.client_cpu_s = time.process_time() - client_cpu
-                run.upstream_cpu_s = cpu_seconds(upstream_pid) - upstream_cpu
-                run.throughput_wall_s = time.perf_counter() - wall
-        run.rss["end"] = {v: rss_mb(p.process.pid) for v, p in run.stack.proxies.items()}
+                run.client_cpu_s += time.process_time() - client_cpu
+                run.upstream_cpu_s += cpu_seconds(upstream_pid) - upstream_cpu
+                run.throughput_wall_s += time.perf_counter() - wall
+        rss["end"] = {v: rss_mb(p.process.pid) for v, p in run.stack.proxies.items()}
+        run.rss_samples.append(rss)
         await asyncio.sleep(0.2)  # let the last decision lines reach the log
-        run.decisions_ms = decision_ms(run.stack.proxies["with"], log_offset)
+        run.decisions_ms += decision_ms(run.stack.proxies["with"], log_offset)
+
+
+def mean_rss(samples: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """RSS per moment and variant, averaged over the starts of the proxies."""
+    return {moment: {variant: round(sum(s[moment][variant] for s in samples) / len(samples), 1)
+                     for variant in samples[0][moment]} for moment in samples[0]}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -199,6 +207,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="LiteLLM workers, every proxy (default 1)")
     parser.add_argument("--no-control", dest="control", action="store_false",
                         help="skip the A/A control (a second proxy without the plugin)")
+    parser.add_argument("--restarts", type=int, default=1,
+                        help="start the proxies this many times and pool the rounds: two identical proxies "
+                             "differ by a few percent for as long as they run (default 1)")
     parser.add_argument("--max-seconds", type=float, default=1200,
                         help="stop sending after this long (default 1200)")
     add_output_arguments(parser, NAME)
@@ -208,7 +219,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if unknown or not args.kinds:
         parser.error(f"--kinds: unknown {sorted(unknown)}; choose from {', '.join(KINDS)}")
     numbers = (args.requests, args.concurrency, args.latency_concurrency, args.latency_batch, args.batches,
-               args.workers)
+               args.workers, args.restarts)
     if min(numbers) < 1 or args.warmup < 0:
         parser.error("counts must be >= 1 (--warmup >= 0)")
     args.batches = min(args.batches, args.requests)
@@ -220,16 +231,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
     bodies = {kind: body for kind, body in agent_bodies(args.body_bytes, args.stream).items() if kind in args.kinds}
-    with tempfile.TemporaryDirectory(prefix="bench-overhead-") as directory:
-        print(f"starting the upstream ({args.upstream}) and the LiteLLM proxies...", file=sys.stderr)
-        stack = start_stack(Path(directory), args.upstream, args.workers, args.control)
-        try:
-            run = Run(args, stack, build_targets(stack, bodies), started + args.max_seconds)
-            print(f"ready after {time.monotonic() - started:.1f}s; measuring...", file=sys.stderr)
-            asyncio.run(drive(run))
-            print(f"measured after {time.monotonic() - started:.1f}s; stopping...", file=sys.stderr)
-        finally:
-            stack.stop()
+    run: Run | None = None
+    for start in range(1, args.restarts + 1):
+        with tempfile.TemporaryDirectory(prefix="bench-overhead-") as directory:
+            print(f"start {start}/{args.restarts}: the upstream ({args.upstream}) and the LiteLLM proxies...",
+                  file=sys.stderr)
+            stack = start_stack(Path(directory), args.upstream, args.workers, args.control)
+            try:
+                if run is None:
+                    run = Run(args, stack, build_targets(stack, bodies), started + args.max_seconds)
+                else:
+                    run.stack, run.targets = stack, build_targets(stack, bodies)
+                print(f"ready after {time.monotonic() - started:.1f}s; measuring...", file=sys.stderr)
+                asyncio.run(drive(run))
+                print(f"measured after {time.monotonic() - started:.1f}s; stopping...", file=sys.stderr)
+            finally:
+                stack.stop()
+    assert run is not None
+    run.rss = mean_rss(run.rss_samples)
     settings = {key: value for key, value in vars(args).items() if key not in ("json", "markdown", "update_readme")}
     plans = {phase: dict(zip(("rounds", "batch", "concurrency"), phase_plan(args, phase), strict=True))
              for phase in PHASES}

@@ -109,7 +109,8 @@ def summarize(run: Any, settings: dict[str, Any], body_bytes: dict[str, int]) ->
 
     variants = run.variants
     traffic = {kind: traffic_summary(kind, run.cells, variants, Cell()) for kind in settings["kinds"]}
-    planned = {phase: plan["rounds"] * plan["batch"] for phase, plan in settings["phases"].items()}
+    starts = settings.get("restarts", 1)
+    planned = {phase: plan["rounds"] * plan["batch"] * starts for phase, plan in settings["phases"].items()}
     sent = [(p, traffic[k][v][p]) for k in traffic for v in variants for p in PHASES]
     complete = all(s["requests"] + s["failed"] == planned[p] for p, s in sent)
     rss = run.rss
@@ -212,11 +213,13 @@ def markdown_table(results: dict[str, Any]) -> str:
     s, m = results["settings"], results["machine"]
     lat, thr = s["phases"]["latency"], s["phases"]["throughput"]
     control = CONTROL in results["variants"]
+    restarts = s.get("restarts", 1)
     lines = [
         f"Measured with `{results['command']}` ({m['cpus']} CPUs, LiteLLM {m['litellm']}, {m['when'][:10]}). "
         f"The proxy with vibe-router against the same proxy without it (no `callbacks`), same upstream "
         f"({s['upstream']}), {s['workers']} worker(s), {'streaming' if s['stream'] else 'non-streaming'}"
-        f"{', and an identical second proxy without it as an A/A control' if control else ''}. "
+        f"{', and an identical second proxy without it as an A/A control' if control else ''}"
+        f"{f'; all started {restarts} times, rounds pooled' if restarts > 1 else ''}. "
         f"Latency phase: one request at a time, the proxies alternating every {lat['batch']} requests "
         f"({lat['rounds'] * lat['batch']} requests each per traffic kind). Throughput phase: {thr['concurrency']} in "
         f"flight, {thr['rounds']} alternating batches of {thr['batch']}. Ratios are with / without (higher is "

@@ -83,6 +83,20 @@ def test_overhead_smoke(tmp_path: Path) -> None:
     assert markdown.strip() in text and "old overhead" not in text and "old decisions" in text
 
 
+def test_overhead_restarts_pool_the_rounds_of_every_start(tmp_path: Path) -> None:
+    out, table = tmp_path / "overhead.json", tmp_path / "overhead.md"
+    run_bench("bench.overhead", "--kinds", "chat", "--requests", "4", "--batches", "2", "--latency-batch", "2",
+              "--warmup", "1", "--concurrency", "2", "--no-control", "--restarts", "2", "--json", str(out),
+              "--markdown", str(table))
+    data: dict[str, Any] = json.loads(out.read_text())
+    assert data["complete"] is True and data["failed_requests"] == 0
+    assert data["planned_per_cell"] == {"latency": 8, "throughput": 8}
+    assert data["requests"] == 2 * 2 * 4 * 2  # proxies x phases x requests x starts
+    assert data["traffic"]["chat"]["comparison"]["cpu_throughput_ratio_per_round"]["rounds"] == 4
+    assert data["hook_decision_ms"]["count"] == 2 * 4 * 2
+    assert "all started 2 times, rounds pooled" in table.read_text()
+
+
 def test_decisions_smoke(tmp_path: Path) -> None:
     out, table = tmp_path / "decisions.json", tmp_path / "decisions.md"
     run_bench("bench.decisions", "--repeat", "3", "--warmup", "1", "--json", str(out), "--markdown", str(table))
