@@ -23,7 +23,7 @@ CANDIDATES_PER_KEY = 4  # conversations that open with the same first user messa
 KEY_CHARS = 256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # entries are told apart by identity, never by comparing messages
 class _Entry:
     messages: list[Any]
     state: WalkState
