@@ -80,9 +80,8 @@ class Run:
     deadline: float
     cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)
     capacity: dict[str, dict[str, Any]] = field(default_factory=dict)
-    rss: dict[str, dict[str, float]] = field(default_factory=dict)
     decisions_ms: list[float] = field(default_factory=list)
-    rss_samples: list[dict[str, dict[str, float]]] = field(default_factory=list)
+    rss_samples: list[dict[str, dict[str, float]]] = field(default_factory=list)  # one per start of the proxies
     client_cpu_s: float = 0.0
     upstream_cpu_s: float = 0.0
     phase_cpu_s: dict[str, float] = field(default_factory=dict)
@@ -91,6 +90,13 @@ class Run:
     @property
     def variants(self) -> list[str]:
         return list(self.stack.proxies)
+
+    @property
+    def rss(self) -> dict[str, dict[str, float]]:
+        """RSS per moment and variant, averaged over the starts of the proxies."""
+        samples = self.rss_samples
+        return {moment: {variant: round(sum(s[moment][variant] for s in samples) / len(samples), 1)
+                         for variant in samples[0][moment]} for moment in samples[0]}
 
 
 def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, dict[str, Target]]:
@@ -180,12 +186,6 @@ async def drive(run: Run) -> None:
         run.decisions_ms += decision_ms(run.stack.proxies["with"], log_offset)
 
 
-def mean_rss(samples: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, float]]:
-    """RSS per moment and variant, averaged over the starts of the proxies."""
-    return {moment: {variant: round(sum(s[moment][variant] for s in samples) / len(samples), 1)
-                     for variant in samples[0][moment]} for moment in samples[0]}
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000,
@@ -248,7 +248,6 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 stack.stop()
     assert run is not None
-    run.rss = mean_rss(run.rss_samples)
     settings = {key: value for key, value in vars(args).items() if key not in ("json", "markdown", "update_readme")}
     plans = {phase: dict(zip(("rounds", "batch", "concurrency"), phase_plan(args, phase), strict=True))
              for phase in PHASES}

@@ -212,9 +212,11 @@ class _ViewBuilder:
     def _is_continuation(self, messages: list[Any]) -> bool:
         """The last message hands a tool's result back, with no new human words."""
         for message in reversed(messages):
-            if not isinstance(message, dict) or message.get("role") in CONTEXT_ROLES:
+            if not isinstance(message, dict):
                 continue
             role = message.get("role")
+            if role in CONTEXT_ROLES:
+                continue
             if role is None:
                 role = self._item_role(message)
             if role in ("tool", "function"):

@@ -7,6 +7,7 @@ it (a long-context or vision pool); `thinking` only sets a minimum tier.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from vibe_router.request import TurnView
 
@@ -63,8 +64,13 @@ class Housekeeping:
         lowered = text.lower()
         if any(pattern in lowered for pattern in self.patterns):
             return True
-        spanning = [pattern for pattern in self.patterns if "\n" in pattern]  # can span the junction
+        spanning = self._spanning
         return bool(spanning) and any(pattern in (system + "\n" + text).lower() for pattern in spanning)
+
+    @cached_property
+    def _spanning(self) -> tuple[str, ...]:
+        """The patterns that can span the system and the user's text: those holding a newline."""
+        return tuple(pattern for pattern in self.patterns if "\n" in pattern)
 
 
 @dataclass(frozen=True)

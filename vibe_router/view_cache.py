@@ -40,8 +40,9 @@ class ConversationCache:
         self._entries: OrderedDict[Hashable, list[_Entry]] = OrderedDict()
         self._conversations = 0
         self._chars = 0
-        # The answer for the list asked about last: the shape check and the turn view ask in turn.
-        self._last: tuple[list[Any], _Entry | None] | None = None
+        # The list asked about last, its key and the entry found: the shape check, the turn view
+        # and `store` ask about the same list in turn.
+        self._last: tuple[list[Any], Hashable | None, _Entry | None] | None = None
 
     def resume_point(self, endpoint: str, messages: list[Any]) -> WalkState | None:
         """The state after the longest remembered prefix of `messages`, or None."""
@@ -51,15 +52,18 @@ class ConversationCache:
     def store(self, endpoint: str, messages: list[Any], state: WalkState) -> None:
         """Remember `state` for `messages`, replacing the entry it resumed from."""
         last, self._last = self._last, None
-        key = _key(endpoint, messages)
+        if last is not None and last[0] is messages:
+            key, resumed = last[1], last[2]
+        else:
+            key, resumed = _key(endpoint, messages), None
         if key is None:
             return
-        resumed = last[1] if last is not None and last[0] is messages else None
-        entries = self._entries.pop(key, [])
-        for entry in entries:
+        kept = []
+        for entry in self._entries.pop(key, []):
             if entry is resumed or entry.messages is messages:
                 self._forget(entry)
-        kept = [entry for entry in entries if entry is not resumed and entry.messages is not messages]
+            else:
+                kept.append(entry)
         new = _Entry(messages, state)
         self._conversations += 1
         self._chars += _size(new)
@@ -76,8 +80,8 @@ class ConversationCache:
     def _find(self, endpoint: str, messages: list[Any]) -> _Entry | None:
         last = self._last
         if last is not None and last[0] is messages:
-            return last[1]
-        found = None
+            return last[2]
+        found = key = None
         try:
             key = _key(endpoint, messages)
             for entry in self._entries.get(key, ()) if key is not None else ():
@@ -89,7 +93,7 @@ class ConversationCache:
                     break
         except Exception:  # e.g. RecursionError comparing absurdly deep content: walk it all
             found = None
-        self._last = (messages, found)
+        self._last = (messages, key, found)
         if found is None:
             self.misses += 1
         else:
