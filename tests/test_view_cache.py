@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -34,7 +33,7 @@ def parsed(value: Any) -> Any:
 
 def cached_view(cache: ConversationCache, endpoint: str, body: dict[str, Any]) -> Any:
     """The view with `cache`, its bookkeeping (how much was resumed) set aside."""
-    return replace(build_view(endpoint, body, states=cache), resumed=0)
+    return build_view(endpoint, body, states=cache)._replace(resumed=0)
 
 
 TEXTS = st.sampled_from([

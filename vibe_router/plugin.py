@@ -105,7 +105,7 @@ class VibeRouter(CustomLogger):
         metadata[METADATA_KEY] = record
         show_preview = self.policy.config.log_preview and not litellm.turn_off_message_logging
         text_preview = preview(routed.turn.text) if show_preview else None
-        log.info("%s", decision_line(decision, record["decision_ms"], text_preview, routed.turn))
+        log.info(decision_line(decision, record["decision_ms"], text_preview, routed.turn))
 
     async def async_post_call_response_headers_hook(
         self,

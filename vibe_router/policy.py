@@ -5,8 +5,7 @@ Pure: no I/O. `router.Router` adds overrides, session stickiness and counters ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.request import TurnView, build_view, conversation_of
@@ -26,8 +25,7 @@ HEADER_PREFIX = "x-vibe-router-"
 MAX_HEADER_REASONS = 4
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):  # not a frozen dataclass: built per request (see request.TurnView)
     virtual_model: str
     pool: str
     tier: str
@@ -162,7 +160,7 @@ class Policy:
 def with_tier(virtual: VirtualModel, decision: Decision, index: int) -> Decision:
     index = _ladder_index(virtual, index)
     tier = virtual.tiers[index]
-    return replace(decision, pool=tier.pool, tier=tier.name, tier_index=index, in_ladder=True)
+    return decision._replace(pool=tier.pool, tier=tier.name, tier_index=index, in_ladder=True)
 
 
 def _ladder_index(virtual: VirtualModel, index: int) -> int:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from vibe_router.config import RouterConfig, VirtualModel
@@ -46,7 +45,8 @@ class Router:
         self.policy = Policy(config, ConversationCache())
         self.store = store or SessionStore(config.redis)
         self._background: set[asyncio.Task[None]] = set()
-        self._pending: dict[str, Counter[str]] = {}
+        self._pending: dict[str, dict[str, int]] = {}
+        self._stats_keys: dict[str, str] = {}
         self._flush_scheduled = False
 
     async def route(self, request: RouteRequest) -> Routed | None:
@@ -88,7 +88,7 @@ class Router:
                         ascii(tier[:40]))
             return None
         scored = f"scored {decision.tier} ({decision.score:g})"
-        return with_tier(virtual, replace(decision, decided_by=f"override:{source}", note=scored), names.index(tier))
+        return with_tier(virtual, decision._replace(decided_by=f"override:{source}", note=scored), names.index(tier))
 
     async def _stick(self, virtual: VirtualModel, decision: Decision, turn: TurnView, digest: str) -> Decision:
         sticky = virtual.sticky
@@ -106,7 +106,7 @@ class Router:
             why, note = f"sticky:{sticky.mode}", f"scored {decision.tier} ({decision.score:g}), session holds"
         else:
             return decision
-        return with_tier(virtual, replace(decision, decided_by=why, note=note), index)
+        return with_tier(virtual, decision._replace(decided_by=why, note=note), index)
 
     def _finish(self, routed: Routed) -> Routed:
         self.count(routed.decision, {"tokens_in_estimate": routed.turn.total_chars // CHARS_PER_TOKEN})
@@ -114,22 +114,23 @@ class Router:
 
     def count(self, decision: Decision, extra: Mapping[str, int] | None = None) -> None:
         """Add a decision to the per-virtual-model counters, without delaying the request."""
-        fields = {"decisions": 1, f"tier:{decision.tier}": 1, f"by:{decision.decided_by}": 1}
+        fields = {"decisions": 1, "tier:" + decision.tier: 1, "by:" + decision.decided_by: 1}
         if decision.shadow:
             fields["shadow"] = 1
         if decision.decided_by.startswith("override:"):
             fields["overrides"] = 1
-        for name, amount in (extra or {}).items():
-            fields[f"{name}:{decision.pool}"] = amount
+        if extra:
+            suffix = ":" + decision.pool
+            for name, amount in extra.items():
+                fields[name + suffix] = amount
         self.count_fields(decision.virtual_model, fields)
 
     def count_fields(self, virtual_model: str, fields: dict[str, int]) -> None:
         """Queue counter increments; they reach the store in one batch per flush interval."""
-        key = self.store.key("stats", virtual_model)
-        pending = self._pending.get(key)
-        if pending is None:
-            pending = self._pending[key] = Counter()
-        pending.update(fields)
+        key = self._stats_keys.get(virtual_model)
+        if key is None:
+            key = self._stats_keys[virtual_model] = self.store.key("stats", virtual_model)
+        self._queue(key, fields)
         if self._flush_scheduled:
             return
         try:
@@ -141,6 +142,14 @@ class Router:
         self._flush_scheduled = True
         loop.call_later(COUNTER_FLUSH_SECONDS, self._schedule_flush)
 
+    def _queue(self, key: str, fields: dict[str, int]) -> None:
+        pending = self._pending.get(key)
+        if pending is None:
+            self._pending[key] = dict(fields)
+            return
+        for name, amount in fields.items():
+            pending[name] = pending.get(name, 0) + amount
+
     def _schedule_flush(self) -> None:
         task = asyncio.get_running_loop().create_task(self.flush_counters())
         self._background.add(task)
@@ -151,7 +160,7 @@ class Router:
         unwritten = {key: pending for key, pending in self._take_pending().items()
                      if not await self.store.count(key, pending)}
         for key, pending in unwritten.items():
-            self._pending.setdefault(key, Counter()).update(pending)
+            self._queue(key, pending)
         if unwritten and not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_later(COUNTER_FLUSH_SECONDS, self._schedule_flush)
@@ -159,4 +168,4 @@ class Router:
     def _take_pending(self) -> dict[str, dict[str, int]]:
         pending, self._pending = self._pending, {}
         self._flush_scheduled = False
-        return {key: dict(fields) for key, fields in pending.items()}
+        return pending

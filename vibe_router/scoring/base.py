@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from vibe_router.request import TurnView
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(NamedTuple):  # NamedTuples, not frozen dataclasses: built per request (see TurnView)
     """One feature that moved the score, and by how much."""
 
     feature: str
@@ -21,8 +19,7 @@ class Reason:
         return f"{self.feature}{self.weight:+g}"
 
 
-@dataclass(frozen=True)
-class Score:
+class Score(NamedTuple):
     """A scorer's verdict: higher means the turn needs a stronger tier."""
 
     value: float
