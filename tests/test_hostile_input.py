@@ -15,6 +15,7 @@ from fastapi import HTTPException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.hooks import hook
 from tests.support.stack import CONFIG
 from vibe_router.config import load_config
 from vibe_router.plugin import METADATA_KEY, VibeRouter
@@ -76,7 +77,7 @@ def plugin() -> VibeRouter:
 
 
 def run_hook(plugin: VibeRouter, endpoint: str, body: Any) -> Any:
-    return asyncio.run(plugin.async_pre_call_hook(None, None, body, ENDPOINT_CALL_TYPES[endpoint]))
+    return hook(plugin, body, ENDPOINT_CALL_TYPES[endpoint])
 
 
 @BUDGET

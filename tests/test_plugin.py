@@ -13,6 +13,7 @@ import pytest
 import yaml
 from fastapi import HTTPException
 
+from tests.support.hooks import hook
 from tests.support.logs import Captured
 from tests.support.stack import CONFIG, pool_env
 from vibe_router.config import load_config, parse_config
@@ -22,10 +23,6 @@ from vibe_router.plugin import METADATA_KEY, VibeRouter, build_router_instance, 
 @pytest.fixture(scope="module")
 def router() -> VibeRouter:
     return VibeRouter(load_config(CONFIG))
-
-
-def hook(router: VibeRouter, data: dict[str, Any], call_type: str = "acompletion") -> dict[str, Any]:
-    return asyncio.run(router.async_pre_call_hook(None, None, data, call_type))
 
 
 def chat(text: Any, model: Any = "auto-chat") -> dict[str, Any]:
@@ -218,3 +215,12 @@ def test_a_price_in_the_config_is_enough() -> None:
         "auto-chat", "auto-codex", "auto-claude", "pool-chat-mini", "pool-chat-standard",
         "pool-claude-haiku", "pool-claude-sonnet", "pool-codex-standard",
     }  # pool-codex-mini carries its own price
+
+
+def test_a_scenario_pool_outside_the_ladder_is_checked_too() -> None:
+    document = yaml.safe_load(CONFIG.read_text())
+    document["model_list"].append({"model_name": "pool-vision", "litellm_params": {"model": "openai/unknown-vision"}})
+    document["model_list"].append({"model_name": "pool-unused", "litellm_params": {"model": "openai/unknown-other"}})
+    scenarios = document["vibe_router"]["virtual_models"]["auto-chat"]["scenarios"]
+    scenarios["images"] = {"pool": "pool-vision"}
+    assert unpriced_pools(parse_config(document)) == [("pool-vision", "openai/unknown-vision")]

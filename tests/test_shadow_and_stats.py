@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.hooks import hook
 from tests.support.logs import Captured
 from tests.support.stack import CONFIG
 from vibe_router.config import RouterConfig, parse_config
@@ -32,10 +33,6 @@ def config(global_shadow: bool = False, **per_model: bool) -> RouterConfig:
 
 def plugin(cfg: RouterConfig) -> VibeRouter:
     return VibeRouter(cfg, SessionStore(RedisSettings(url=None)))
-
-
-def hook(router: VibeRouter, data: dict[str, Any], call_type: str = "acompletion") -> dict[str, Any]:
-    return asyncio.run(router.async_pre_call_hook(None, None, data, call_type))
 
 
 def headers_for(router: VibeRouter, data: dict[str, Any]) -> dict[str, str]:

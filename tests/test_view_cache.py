@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.bodies import agent_bodies
+from tests.support.hooks import hook
 from tests.support.stack import CONFIG
 from vibe_router.config import load_config
 from vibe_router.plugin import VibeRouter
@@ -159,10 +160,6 @@ def test_shape_check_starts_after_the_known_prefix_and_names_the_absolute_field(
     assert shape_error("responses", {"input": messages}, start=1) == (
         "input[2].content: must be a string or a list of content parts, got number")
     assert shape_error("chat", {"messages": messages}, start=3) is None
-
-
-def hook(plugin: VibeRouter, body: dict[str, Any]) -> dict[str, Any]:
-    return asyncio.run(plugin.async_pre_call_hook(None, None, body, "acompletion"))
 
 
 def test_a_forbidden_shape_after_a_known_prefix_still_gets_its_400() -> None:

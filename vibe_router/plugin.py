@@ -211,7 +211,11 @@ def _find_record(container: dict) -> dict | None:
 
 def unpriced_pools(config: RouterConfig) -> list[tuple[str, str]]:
     """(name, model) of the deployments the router sends to that neither the config nor LiteLLM prices."""
-    used = set(config.virtual_models) | {tier.pool for v in config.virtual_models.values() for tier in v.tiers}
+    used = set(config.virtual_models)
+    for virtual in config.virtual_models.values():
+        used.update(tier.pool for tier in virtual.tiers)
+        targets = (virtual.scenarios.images, virtual.scenarios.long_context and virtual.scenarios.long_context.target)
+        used.update(target.pool for target in targets if target is not None and target.pool)
     unpriced = []
     for deployment in config.deployments:
         if deployment.name in used and deployment.model and not deployment.priced and not _price(deployment.model):
