@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.request import TurnView, build_view, conversation_of
 from vibe_router.scoring import Reason
+from vibe_router.scoring.memo import ScoreMemo
 from vibe_router.view_cache import ConversationCache
 
 CALL_TYPE_ENDPOINTS = {
@@ -85,9 +86,12 @@ class Decision(NamedTuple):  # not a frozen dataclass: built per request (see re
 class Policy:
     """Decides which pool serves a request for a virtual model, before stickiness."""
 
-    def __init__(self, config: RouterConfig, conversations: ConversationCache | None = None) -> None:
+    def __init__(
+        self, config: RouterConfig, conversations: ConversationCache | None = None, scores: ScoreMemo | None = None
+    ) -> None:
         self.config = config
         self.conversations = conversations
+        self.scores = scores
 
     def virtual_model_for(self, model: Any) -> VirtualModel | None:
         return self.config.virtual_model_for(model)
@@ -118,7 +122,7 @@ class Policy:
         virtual = self.config.virtual_model_for(model)
         if virtual is None:
             raise ValueError(f"{model!r} is not a virtual model")
-        score = virtual.scorer.score(turn)
+        score = self.scores.score(virtual.scorer, turn) if self.scores is not None else virtual.scorer.score(turn)
 
         def decision(index: int, decided_by: str = "score", note: str = "", pool: str | None = None) -> Decision:
             """The decision for a tier of the ladder, or for a pool outside it (`pool`, tier = scenario)."""

@@ -13,6 +13,7 @@ from vibe_router.overrides import Caller, requested_override, strip_tags
 from vibe_router.policy import Decision, Policy, with_tier
 from vibe_router.request import TurnView
 from vibe_router.scenarios import CHARS_PER_TOKEN
+from vibe_router.scoring.memo import ScoreMemo
 from vibe_router.session_id import find_session_id
 from vibe_router.sessions import SessionStore
 from vibe_router.view_cache import ConversationCache
@@ -42,7 +43,7 @@ class Router:
 
     def __init__(self, config: RouterConfig, store: SessionStore | None = None) -> None:
         self.config = config
-        self.policy = Policy(config, ConversationCache())
+        self.policy = Policy(config, ConversationCache(), ScoreMemo())
         self.store = store or SessionStore(config.redis)
         self._background: set[asyncio.Task[None]] = set()
         self._pending: dict[str, dict[str, int]] = {}

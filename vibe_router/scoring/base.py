@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Hashable
 from typing import Any, ClassVar, NamedTuple
 
 from vibe_router.request import TurnView
@@ -33,6 +34,11 @@ class Scorer(ABC):
 
     @abstractmethod
     def score(self, turn: TurnView) -> Score: ...
+
+    def memo_key(self, turn: TurnView) -> Hashable | None:
+        """What `score` reads of the turn, when that is all it reads (views with equal keys score
+        the same, so a `ScoreMemo` may reuse a score); None: do not reuse this scorer's scores."""
+        return None
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> Scorer:

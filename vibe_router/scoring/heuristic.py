@@ -119,6 +119,9 @@ class HeuristicScorer(Scorer):
     def from_settings(cls, settings: dict[str, Any]) -> HeuristicScorer:
         return cls(parse_settings(settings))
 
+    def memo_key(self, turn: TurnView) -> tuple[str, int, int]:
+        return turn.text, turn.code_blocks, turn.turns
+
     def score(self, turn: TurnView) -> Score:
         s = self.settings
         text = turn.text

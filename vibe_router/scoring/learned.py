@@ -168,6 +168,9 @@ class LearnedScorer(Scorer):
             raise ScorerSettingsError("model", str(error)) from None
         return cls(model, top)
 
+    def memo_key(self, turn: TurnView) -> tuple[str, int, int, int, bool]:
+        return turn.text, turn.code_blocks, turn.turns, turn.images, turn.continuation  # what turn_features reads
+
     def score(self, turn: TurnView) -> Score:
         features = turn_features(turn)
         weights = self.model.weights
