@@ -214,8 +214,7 @@ def unpriced_pools(config: RouterConfig) -> list[tuple[str, str]]:
     used = set(config.virtual_models)
     for virtual in config.virtual_models.values():
         used.update(tier.pool for tier in virtual.tiers)
-        targets = (virtual.scenarios.images, virtual.scenarios.long_context and virtual.scenarios.long_context.target)
-        used.update(target.pool for target in targets if target is not None and target.pool)
+        used.update(virtual.scenarios.pools)
     unpriced = []
     for deployment in config.deployments:
         if deployment.name in used and deployment.model and not deployment.priced and not _price(deployment.model):

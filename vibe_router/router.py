@@ -47,7 +47,6 @@ class Router:
         self.store = store or SessionStore(config.redis)
         self._background: set[asyncio.Task[None]] = set()
         self._pending: dict[str, dict[str, int]] = {}
-        self._stats_keys: dict[str, str] = {}
         self._flush_scheduled = False
 
     async def route(self, request: RouteRequest) -> Routed | None:
@@ -128,10 +127,7 @@ class Router:
 
     def count_fields(self, virtual_model: str, fields: dict[str, int]) -> None:
         """Queue counter increments; they reach the store in one batch per flush interval."""
-        key = self._stats_keys.get(virtual_model)
-        if key is None:
-            key = self._stats_keys[virtual_model] = self.store.key("stats", virtual_model)
-        self._queue(key, fields)
+        self._queue(self.store.key("stats", virtual_model), fields)
         if self._flush_scheduled:
             return
         try:

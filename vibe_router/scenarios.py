@@ -101,6 +101,12 @@ class Scenarios:
     images: Target | None = None
     thinking: Thinking | None = None
 
+    @property
+    def pools(self) -> tuple[str, ...]:
+        """The pools outside the ladder that these scenarios may send a request to."""
+        targets = (self.long_context.target if self.long_context else None, self.images)
+        return tuple(target.pool for target in targets if target is not None and target.pool)
+
     def route(self, turn: TurnView, requested_model: str) -> tuple[str, str, Target | None] | None:
         """(scenario name, detail, target) for the first scenario that takes the request.
 
