@@ -30,6 +30,7 @@ from bench.load import Batch, Target, new_client, run_batch
 from bench.overhead_report import markdown_table, summarize
 from bench.report import add_output_arguments, command_line, machine, write_outputs
 from bench.stack import Stack, decision_ms, descendants, rss_mb, start_stack
+from vibe_router.logs import FLUSH_SECONDS
 
 NAME = "overhead"
 # The pool each kind's upstream request names when the upstream is measured alone.
@@ -161,6 +162,7 @@ async def drive(run: Run) -> None:
                 if warm.failed:
                     raise RuntimeError(f"warm-up of {variant}/{kind} failed: {warm.errors[:2]}")
         rss = {"after_warmup": {v: rss_mb(p.process.pid) for v, p in run.stack.proxies.items()}}
+        await asyncio.sleep(2 * FLUSH_SECONDS)  # the warm-up's decision lines reach the log before the mark
         log_offset = len(run.stack.proxies["with"].log_text())
         upstream_pid = run.stack.upstream.process.pid
         for phase in PHASES:
@@ -182,7 +184,7 @@ async def drive(run: Run) -> None:
                 run.throughput_wall_s += time.perf_counter() - wall
         rss["end"] = {v: rss_mb(p.process.pid) for v, p in run.stack.proxies.items()}
         run.rss_samples.append(rss)
-        await asyncio.sleep(0.2)  # let the last decision lines reach the log
+        await asyncio.sleep(2 * FLUSH_SECONDS)  # let the last decision lines reach the log
         run.decisions_ms += decision_ms(run.stack.proxies["with"], log_offset)
 
 

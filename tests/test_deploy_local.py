@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import REPO_ROOT, free_port
+from tests.support.processes import REPO_ROOT, free_port, text_when
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,8 @@ def test_demo_routes_a_curl(demo: dict[str, str], text: str, pool: str, upstream
     assert f"x-vibe-router-pool: {pool}" in head
     assert "x-vibe-router-reason: " in head
     assert payload["choices"][0]["message"]["content"].startswith(f"echo from {upstream}:")
-    log = (Path(demo["VIBE_RUN_DIR"]) / "litellm.log").read_text()
-    assert f"ROUTING DECISION virtual_model=auto-chat pool={pool}" in log
+    line = f"ROUTING DECISION virtual_model=auto-chat pool={pool}"
+    assert line in text_when((Path(demo["VIBE_RUN_DIR"]) / "litellm.log").read_text, lambda log: line in log)
 
 
 def test_verify_and_test_route_pass_against_the_demo(demo: dict[str, str]) -> None:

@@ -20,9 +20,9 @@ COMPLEX = "Implement a distributed consensus algorithm"
 
 def walked(proxy: Proxy, send: Callable[[], Any]) -> tuple[int, int]:
     """(messages walked, messages in the body) of the one decision `send` caused."""
-    since = len(proxy.log_text())
+    since = proxy.log_mark()
     send()
-    found = WALKED.findall(proxy.log_text()[since:])
+    found = WALKED.findall(proxy.log_when(lambda text: WALKED.search(text, since) is not None)[since:])
     assert len(found) == 1, found
     return int(found[0][0]), int(found[0][1])
 

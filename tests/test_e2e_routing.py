@@ -198,7 +198,7 @@ def test_every_pool_of_the_default_config_has_a_price(proxy: Proxy) -> None:
 def test_log_lines_explain_and_keep_prompts_out(oai: openai.OpenAI, proxy: Proxy) -> None:
     secret = "Implement the zebra-quokka-7731 consensus algorithm"
     oai.chat.completions.create(model="auto-chat", messages=[{"role": "user", "content": secret}])
-    log = proxy.log_text()
+    log = proxy.log_when(lambda text: "SUCCESS virtual_model=auto-chat pool=pool-chat-standard" in text)
     assert "[VIBE-ROUTER] [INFO] plugin loaded" in log
     decisions = [line for line in log.splitlines() if "ROUTING DECISION" in line]
     assert any("virtual_model=auto-chat pool=pool-chat-standard tier=standard" in line for line in decisions)

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
 import logging
+import re
 import sys
+import time
+from collections.abc import Iterator
 
-from vibe_router.logs import LINE_FORMAT, TIME_FORMAT, LineFormatter, log
+import pytest
+
+from vibe_router.logs import (
+    FLUSH_LINES,
+    FLUSH_SECONDS,
+    LINE_FORMAT,
+    TIME_FORMAT,
+    LineFormatter,
+    _handler,
+    log,
+    request_line,
+)
 
 
 def record(created: float, message: str = "ROUTING DECISION pool=%s", args: tuple = ("p",),
@@ -38,3 +55,127 @@ def test_exceptions_keep_their_traceback() -> None:
 
 def test_the_router_logger_uses_it() -> None:
     assert any(isinstance(handler.formatter, LineFormatter) for handler in log.handlers)
+
+
+class Writes(io.StringIO):
+    """A stream that counts its writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def write(self, text: str) -> int:
+        self.calls += 1
+        return super().write(text)
+
+
+@pytest.fixture
+def stream() -> Iterator[Writes]:
+    """The router's handler writing to `Writes`."""
+    writes = Writes()
+    old = _handler.setStream(writes)
+    try:
+        yield writes
+    finally:
+        _handler.write_pending()
+        _handler.setStream(old)
+
+
+@contextlib.contextmanager
+def alone() -> Iterator[None]:
+    """The router's handler alone on its logger, as in the proxy (pytest adds its own during a test)."""
+    others = log.handlers[:]
+    log.handlers[:] = [_handler]
+    try:
+        yield
+    finally:
+        log.handlers[:] = others
+
+
+def test_lines_logged_in_an_event_loop_are_written_together_in_order(stream: Writes) -> None:
+    async def requests() -> str:
+        for number in range(5):
+            request_line(logging.INFO, f"ROUTING DECISION n={number}")
+        written_at_once = stream.getvalue()
+        await asyncio.sleep(FLUSH_SECONDS * 3)
+        return written_at_once
+
+    with alone():
+        assert asyncio.run(requests()) == ""
+    lines = stream.getvalue().splitlines()
+    assert [line.split("] ", 3)[-1] for line in lines] == [f"ROUTING DECISION n={n}" for n in range(5)]
+    assert all(re.fullmatch(r"\[\d\d:\d\d:\d\d\] \[VIBE-ROUTER\] \[INFO\] ROUTING DECISION n=\d", line)
+               for line in lines)
+    assert stream.calls == 1
+
+
+def test_an_ordinary_record_writes_the_waiting_lines_first(stream: Writes) -> None:
+    async def requests() -> None:
+        request_line(logging.INFO, "ROUTING DECISION first")
+        request_line(logging.WARNING, "FAILURE second")
+        log.warning("REDIS UNAVAILABLE third")
+
+    with alone():
+        asyncio.run(requests())
+    assert [line.split("] ", 2)[-1] for line in stream.getvalue().splitlines()] == [
+        "[INFO] ROUTING DECISION first", "[WARNING] FAILURE second", "[WARNING] REDIS UNAVAILABLE third"]
+
+
+def test_without_an_event_loop_a_line_is_written_at_once(stream: Writes) -> None:
+    with alone():
+        request_line(logging.INFO, "SUCCESS virtual_model=auto-chat")
+    assert stream.getvalue().endswith("[VIBE-ROUTER] [INFO] SUCCESS virtual_model=auto-chat\n")
+
+
+def test_a_full_buffer_is_written_without_waiting(stream: Writes) -> None:
+    async def burst() -> str:
+        for number in range(FLUSH_LINES):
+            request_line(logging.INFO, f"n={number}")
+        return stream.getvalue()
+
+    with alone():
+        assert len(asyncio.run(burst()).splitlines()) == FLUSH_LINES
+
+
+def test_lines_left_by_a_closed_loop_go_out_with_the_next_line(stream: Writes) -> None:
+    async def one(text: str) -> None:
+        request_line(logging.INFO, text)
+
+    with alone():
+        asyncio.run(one("left behind"))  # its loop closes before the timer fires
+        assert stream.getvalue() == ""
+        time.sleep(FLUSH_SECONDS)
+        asyncio.run(one("next"))
+    assert [line.split("] ", 3)[-1] for line in stream.getvalue().splitlines()] == ["left behind", "next"]
+
+
+def test_below_the_level_nothing_is_written(stream: Writes) -> None:
+    log.setLevel(logging.WARNING)
+    try:
+        with alone():
+            request_line(logging.INFO, "ROUTING DECISION quiet")
+    finally:
+        log.setLevel(logging.INFO)
+    assert stream.getvalue() == ""
+
+
+def test_an_operators_handler_gets_ordinary_records(stream: Writes) -> None:
+    seen: list[logging.LogRecord] = []
+    extra = logging.Handler()
+    extra.emit = seen.append  # type: ignore[method-assign]
+    with alone():
+        log.addHandler(extra)
+        request_line(logging.INFO, "ROUTING DECISION 100% shown")
+    assert [record.getMessage() for record in seen] == ["ROUTING DECISION 100% shown"]
+    assert stream.getvalue().endswith("[INFO] ROUTING DECISION 100% shown\n")
+
+
+def test_a_failing_stream_never_raises(stream: Writes, capsys: pytest.CaptureFixture[str]) -> None:
+    class Broken(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    _handler.setStream(Broken())
+    with alone():
+        request_line(logging.INFO, "SUCCESS lost")
+    assert "BrokenPipeError" in capsys.readouterr().err

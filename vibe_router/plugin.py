@@ -6,6 +6,7 @@ object's own class, so every hook below lives on `VibeRouter` itself.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -16,7 +17,7 @@ from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
 from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_config_path
-from vibe_router.logs import log, preview
+from vibe_router.logs import log, preview, request_line
 from vibe_router.overrides import Caller
 from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
 from vibe_router.request import TurnView
@@ -105,7 +106,7 @@ class VibeRouter(CustomLogger):
         metadata[METADATA_KEY] = record
         show_preview = self.policy.config.log_preview and not litellm.turn_off_message_logging
         text_preview = preview(routed.turn.text) if show_preview else None
-        log.info(decision_line(decision, record["decision_ms"], text_preview, routed.turn))
+        request_line(logging.INFO, decision_line(decision, record["decision_ms"], text_preview, routed.turn))
 
     async def async_post_call_response_headers_hook(
         self,
@@ -135,9 +136,10 @@ class VibeRouter(CustomLogger):
             latency_ms = (end_time - start_time).total_seconds() * 1000
             logged = kwargs.get("standard_logging_object") or {}
             served = logged.get("model_group") or kwargs.get("model") or record.get("pool")
-            line = "%s virtual_model=%s pool=%s served_by=%s latency_ms=%.0f"
-            (log.info if outcome == "SUCCESS" else log.warning)(
-                line, outcome, record.get("virtual_model"), record.get("pool"), served, latency_ms
+            request_line(
+                logging.INFO if outcome == "SUCCESS" else logging.WARNING,
+                f"{outcome} virtual_model={record.get('virtual_model')} pool={record.get('pool')} "
+                f"served_by={served} latency_ms={latency_ms:.0f}",
             )
             if outcome == "SUCCESS":
                 self.router.count_fields(record["virtual_model"], {

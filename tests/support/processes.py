@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from vibe_router.logs import FLUSH_SECONDS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MASTER_KEY = "sk-vibe-test-0001"
 READY_LINE = re.compile(r"echo upstream listening on (http://\S+)")
@@ -53,6 +55,18 @@ class _LoggedProcess:
         """Everything the process has written so far (stdout and stderr)."""
         return self.log_path.read_text(errors="replace")
 
+    def log_when(self, wanted: Callable[[str], bool], timeout: float = 5.0) -> str:
+        """The log once `wanted(text)` holds, or as it is at `timeout`.
+
+        The router writes its per-request lines together, within FLUSH_SECONDS (vibe_router.logs).
+        """
+        return text_when(self.log_text, wanted, timeout)
+
+    def log_mark(self) -> int:
+        """Where the log ends once the lines of earlier requests are written: read new lines from here."""
+        time.sleep(2 * FLUSH_SECONDS)
+        return len(self.log_text())
+
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
@@ -81,6 +95,16 @@ class _LoggedProcess:
             time.sleep(0.2)
         self.stop()
         raise TimeoutError(f"{what} not ready after {timeout:.0f}s:\n{self.log_tail()}")
+
+
+def text_when(read: Callable[[], str], wanted: Callable[[str], bool], timeout: float = 5.0) -> str:
+    """What `read()` returns once `wanted` holds for it, polling, or its last answer at `timeout`."""
+    deadline = time.monotonic() + timeout
+    text = read()
+    while not wanted(text) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        text = read()
+    return text
 
 
 def _answers_200(url: str) -> Callable[[], bool]:
