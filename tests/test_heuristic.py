@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from vibe_router.config import load_config, parse_config
 from vibe_router.policy import Decision, Policy
 from vibe_router.request import TurnView
+from vibe_router.scoring import Reason
 from vibe_router.scoring.heuristic import SENTENCE_END, HeuristicScorer, count_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -282,6 +283,20 @@ def test_default_settings_are_the_seeds() -> None:
 
 
 # --------------------------------------------------------------------------- decisions explain themselves
+
+def test_repeated_decisions_explain_themselves_the_same_way(policy: Policy) -> None:
+    decision = decide(policy, "Implement it. Analyze it.", "auto-chat")
+    first = decision.headers()
+    first["x-vibe-router-pool"] = "changed by a caller"
+    assert decision.headers()["x-vibe-router-pool"] == decision.pool  # each caller gets its own dict
+    other = decision._replace(session="abc", reasons=(Reason("b", 1.0), Reason("a", -3.0)), note="why")
+    assert other.headers()["x-vibe-router-session"] == "abc"
+    assert other.reason_summary() == "score: why; a-3 b+1"
+    assert other.reason_summary(limit=1) == "score: why; a-3"
+    as_list = other._replace(reasons=list(other.reasons))  # a custom scorer's reasons, unhashable
+    assert as_list.headers() == other.headers()
+    assert as_list.reason_summary(limit=1) == other.reason_summary(limit=1)
+
 
 def test_non_virtual_model_is_not_routed(policy: Policy) -> None:
     assert policy.decide("chat", chat("hi", "pool-chat-mini")) is None

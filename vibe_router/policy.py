@@ -5,7 +5,9 @@ Pure: no I/O. `router.Router` adds overrides, session stickiness and counters ar
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
 from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.request import TurnView, build_view, conversation_of
@@ -24,6 +26,8 @@ CALL_TYPE_ENDPOINTS = {
 }
 HEADER_PREFIX = "x-vibe-router-"
 MAX_HEADER_REASONS = 4
+DECISIONS_REMEMBERED = 512
+T = TypeVar("T")
 
 
 class Decision(NamedTuple):  # not a frozen dataclass: built per request (see request.TurnView)
@@ -47,9 +51,7 @@ class Decision(NamedTuple):  # not a frozen dataclass: built per request (see re
         return "SIMPLE" if self.tier_index == 0 else "COMPLEX"
 
     def reason_summary(self, limit: int = MAX_HEADER_REASONS) -> str:
-        strongest = sorted(self.reasons, key=lambda reason: abs(reason.weight), reverse=True)[:limit]
-        features = " ".join(str(reason) for reason in strongest) or "no features"
-        return f"{self.decided_by}: " + (f"{self.note}; {features}" if self.note else features)
+        return _remembered(_reason_summary, self.reasons, self.decided_by, self.note, limit)
 
     def to_metadata(self) -> dict[str, Any]:
         return {
@@ -68,19 +70,41 @@ class Decision(NamedTuple):  # not a frozen dataclass: built per request (see re
         }
 
     def headers(self) -> dict[str, str]:
-        values = {
-            "virtual-model": self.virtual_model,
-            "pool": self.pool,
-            "tier": self.tier,
-            "score": f"{self.score:g}",
-            "reason": self.reason_summary(),
-            "decided-by": self.decided_by,
-        }
-        if self.session:
-            values["session"] = self.session
-        if self.shadow:
-            values["mode"] = "shadow"
-        return {HEADER_PREFIX + name: _header_safe(value) for name, value in values.items()}
+        return dict(_remembered(_headers, self))
+
+
+# A tool loop repeats one decision call after call, so its texts are made once.
+@functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
+def _reason_summary(reasons: tuple[Reason, ...], decided_by: str, note: str | None, limit: int) -> str:
+    strongest = sorted(reasons, key=lambda reason: abs(reason.weight), reverse=True)[:limit]
+    features = " ".join(str(reason) for reason in strongest) or "no features"
+    return f"{decided_by}: " + (f"{note}; {features}" if note else features)
+
+
+@functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
+def _headers(decision: Decision) -> dict[str, str]:
+    values = {
+        "virtual-model": decision.virtual_model,
+        "pool": decision.pool,
+        "tier": decision.tier,
+        "score": f"{decision.score:g}",
+        "reason": decision.reason_summary(),
+        "decided-by": decision.decided_by,
+    }
+    if decision.session:
+        values["session"] = decision.session
+    if decision.shadow:
+        values["mode"] = "shadow"
+    return {HEADER_PREFIX + name: _header_safe(value) for name, value in values.items()}
+
+
+def _remembered(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` from its cache, or computed afresh when an argument cannot be hashed
+    (a custom scorer's reasons in a list)."""
+    try:
+        return function(*args)
+    except TypeError:
+        return function.__wrapped__(*args)
 
 
 class Policy:
