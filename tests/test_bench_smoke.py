@@ -137,3 +137,24 @@ def test_readme_markers_missing_or_out_of_order() -> None:
     with pytest.raises(MarkerError):
         replace_between(f"{start}{end}{start}{end}", "overhead", "x")
     assert replace_between(f"a{start}old{end}b", "overhead", "new") == f"a{start}\nnew\n{end}b"
+
+
+def test_the_throughput_rule_is_applied_to_the_a_a_control_too() -> None:
+    from bench.overhead_report import targets
+
+    def comparison(rps: float, cpu: float, median: float) -> dict[str, Any]:
+        return {"throughput_ratio": rps, "cpu_throughput_ratio": cpu, "added_p50_ms": 0.2,
+                "cpu_throughput_ratio_per_round": {"median": median}}
+
+    traffic = {"chat": {"comparison": comparison(0.99, 0.98, 0.975),
+                        "control_comparison": comparison(0.966, 1.01, 1.0)},
+               "messages": {"comparison": comparison(0.975, 0.969, 0.98),
+                            "control_comparison": comparison(1.02, 0.99, 1.0)}}
+    found = targets(traffic, {"end": 2.0})
+    assert [found[k]["met"] for k in ("throughput_ratio", "cpu_throughput_ratio",
+                                      "cpu_throughput_ratio_median_of_rounds")] == [True, False, True]
+    assert [found["control"][k]["met"] for k in ("throughput_ratio", "cpu_throughput_ratio",
+                                                 "cpu_throughput_ratio_median_of_rounds")] == [False, True, True]
+    assert found["control"]["throughput_ratio"]["values"] == {"chat": 0.966, "messages": 1.02}
+    del traffic["messages"]["control_comparison"]
+    assert "control" not in targets(traffic, {"end": 2.0})
