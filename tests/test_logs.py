@@ -8,6 +8,7 @@ import io
 import logging
 import re
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -179,3 +180,23 @@ def test_a_failing_stream_never_raises(stream: Writes, capsys: pytest.CaptureFix
     with alone():
         request_line(logging.INFO, "SUCCESS lost")
     assert "BrokenPipeError" in capsys.readouterr().err
+
+
+def test_no_line_is_lost_when_threads_log_at_once(stream: Writes) -> None:
+    async def lines(thread: int) -> None:
+        for number in range(300):
+            request_line(logging.INFO, f"t{thread} n{number}")
+            if number % 50 == 0:
+                await asyncio.sleep(0)
+
+    with alone():
+        threads = [threading.Thread(target=asyncio.run, args=(lines(t),)) for t in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        _handler.write_pending()
+    written = [line.rsplit("] ", 1)[-1] for line in stream.getvalue().splitlines()]
+    assert sorted(written) == sorted(f"t{t} n{n}" for t in range(6) for n in range(300))
+    for thread in range(6):  # each thread's lines in the order it logged them
+        assert [w for w in written if w.startswith(f"t{thread} ")] == [f"t{thread} n{n}" for n in range(300)]

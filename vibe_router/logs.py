@@ -52,25 +52,27 @@ class LineHandler(logging.StreamHandler):
         self._first_at = 0.0
 
     def add(self, line: str) -> None:
-        self.pending.append(line)
-        if len(self.pending) == 1:
-            self._first_at = time.monotonic()
-            try:
-                asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.write_pending)
-            except RuntimeError:  # no event loop in this thread: nothing would come back to write it
-                self.write_pending()
-        elif len(self.pending) >= FLUSH_LINES or time.monotonic() - self._first_at >= FLUSH_SECONDS:
-            self.write_pending()  # full, or its timer's loop has gone
+        with self.lock:  # LiteLLM may log outcomes from another thread
+            self.pending.append(line)
+            if len(self.pending) == 1:
+                self._first_at = time.monotonic()
+                try:
+                    asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.write_pending)
+                except RuntimeError:  # no event loop in this thread: nothing would come back to write it
+                    self.write_pending()
+            elif len(self.pending) >= FLUSH_LINES or time.monotonic() - self._first_at >= FLUSH_SECONDS:
+                self.write_pending()  # full, or its timer's loop has gone
 
     def write_pending(self) -> None:
-        lines, self.pending = self.pending, []
-        if lines:
-            text = self.terminator.join(lines) + self.terminator
-            try:
-                self.stream.write(text)
-                self.flush()
-            except Exception:  # a log write never fails a request; say so as logging would
-                self.handleError(logging.makeLogRecord({"msg": text}))
+        with self.lock:
+            lines, self.pending = self.pending, []
+            if lines:
+                text = self.terminator.join(lines) + self.terminator
+                try:
+                    self.stream.write(text)
+                    self.flush()
+                except Exception:  # a log write never fails a request; say so as logging would
+                    self.handleError(logging.makeLogRecord({"msg": text}))
 
     def emit(self, record: logging.LogRecord) -> None:
         self.write_pending()
