@@ -39,8 +39,8 @@ class LineFormatter(logging.Formatter):
 class LineHandler(logging.StreamHandler):
     """The router's handler: per-request lines wait briefly in `pending` and go out together.
 
-    A write to the proxy's stderr (a pipe under Docker) is a system call, and per line it was a
-    third of everything vibe-router costs the proxy. Lines logged inside a running event loop are
+    A write to the proxy's stderr (a pipe under Docker) is a system call, and one per line was the
+    largest single cost vibe-router added to the proxy. Lines logged inside a running event loop are
     written together, within FLUSH_SECONDS or once FLUSH_LINES have gathered; outside a loop, and at
     exit, at once. Every other record first writes what is waiting, so the log keeps its order.
     """
