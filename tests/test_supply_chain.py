@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
-import importlib
-import inspect
+import importlib.util
 import re
-import textwrap
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -69,18 +70,21 @@ def test_every_top_level_pin_is_in_the_lock() -> None:
 
 
 def per_request_imports() -> list[str]:
-    """Modules LiteLLM's proxy imports inside its auth step, on every request."""
-    from litellm.proxy.auth import user_api_key_auth
-
-    tree = ast.parse(textwrap.dedent(inspect.getsource(user_api_key_auth._seed_request_destinations)))
-    return [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
+    """Modules LiteLLM's proxy imports inside its auth step, on every request (read from its source)."""
+    source = Path(importlib.util.find_spec("litellm.proxy.auth.user_api_key_auth").origin).read_text()
+    step = next(
+        node for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef) and node.name == "_seed_request_destinations"
+    )
+    return [node.module for node in ast.walk(step) if isinstance(node, ast.ImportFrom) and node.module]
 
 
 def test_the_proxys_per_request_imports_resolve() -> None:
     """A failed import is not cached: LiteLLM 1.108.7 would retry its OpenTelemetry import on
-    every request, about 1 ms of CPU each, unless opentelemetry-sdk is installed (README,
-    "Pins and bumping litellm")."""
+    every request unless opentelemetry-sdk is installed (README, "Pins and bumping litellm").
+    The imports run in a fresh interpreter, as in the proxy."""
     modules = per_request_imports()
     assert "litellm.integrations.otel.logger" in modules, modules
-    for module in modules:
-        importlib.import_module(module)
+    script = "import importlib, sys\nfor name in sys.argv[1:]: importlib.import_module(name)"
+    result = subprocess.run([sys.executable, "-c", script, *modules], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
