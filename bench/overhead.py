@@ -71,6 +71,8 @@ class Cell:
     total: Batch = field(default_factory=Batch)
     rounds: list[dict[str, float]] = field(default_factory=list)
     cpu_s: float = 0.0
+    full_gc: int = 0  # full garbage collections the proxy did during the cell's batches
+    full_gc_s: float = 0.0  # and their CPU seconds (part of cpu_s)
 
 
 @dataclass
@@ -119,11 +121,15 @@ def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, 
 async def measured_batch(run: Run, phase: str, kind: str, variant: str, requests: int, concurrency: int,
                          client: httpx.AsyncClient) -> None:
     pid = run.stack.proxies[variant].process.pid
+    gc_before = run.stack.full_collections(variant)
     cpu_before = cpu_seconds(pid)
     batch = await run_batch(client, run.targets[variant][kind], requests, concurrency, run.deadline)
     cell = run.cells.setdefault((phase, kind, variant), Cell())
     cpu_s = cpu_seconds(pid) - cpu_before
+    gc_after = run.stack.full_collections(variant)
     cell.cpu_s += cpu_s
+    cell.full_gc += gc_after[0] - gc_before[0]
+    cell.full_gc_s += gc_after[1] - gc_before[1]
     cell.total.add(batch)
     if batch.ok:
         ordered = sorted(batch.latencies_ms)

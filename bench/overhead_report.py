@@ -66,11 +66,23 @@ def _cpu_ms_per_request(*cells: Any) -> float | None:
     return round(1000 * sum(cell.cpu_s for cell in cells) / answered, 3) if answered else None
 
 
+def _full_gc(*cells: Any) -> dict[str, float | None]:
+    """Full garbage collections per 1,000 answered requests, and CPU ms per request outside them."""
+    answered = sum(cell.total.ok for cell in cells)
+    if not answered:
+        return {"per_1000_requests": None, "cpu_ms_per_request_outside": None}
+    outside = sum(cell.cpu_s - cell.full_gc_s for cell in cells)
+    return {"per_1000_requests": round(1000 * sum(cell.full_gc for cell in cells) / answered, 2),
+            "cpu_ms_per_request_outside": round(1000 * outside / answered, 3)}
+
+
 def comparison(raw: dict[tuple[str, str], Any], stats: dict[str, Any], a: str, b: str) -> dict[str, Any]:
     """Proxy `a` against proxy `b` for one traffic kind."""
     sa, sb = stats[a], stats[b]
     cpu_a = _cpu_ms_per_request(*(raw[p, a] for p in PHASES))
     cpu_b = _cpu_ms_per_request(*(raw[p, b] for p in PHASES))
+    gc_a, gc_b = (_full_gc(*(raw[p, v] for p in PHASES)) for v in (a, b))
+    outside_a, outside_b = gc_a["cpu_ms_per_request_outside"], gc_b["cpu_ms_per_request_outside"]
     return {
         "throughput_ratio": round(sa["throughput"]["rps"] / sb["throughput"]["rps"], 4)
         if sb["throughput"]["rps"] else None,
@@ -90,6 +102,11 @@ def comparison(raw: dict[tuple[str, str], Any], stats: dict[str, Any], a: str, b
         # that lands in a single batch and moves a pooled figure by half a millisecond.
         "cpu_throughput_ratio_per_round": _paired(sb["throughput"]["rounds"], sa["throughput"]["rounds"],
                                                   "cpu_ms", True),
+        "full_gc": {a: gc_a, b: gc_b},
+        # The same ratio with the CPU of full collections taken out of both: how often each proxy
+        # paid for one is reported beside it (`full_gc`), so a plugin that caused more would show.
+        "cpu_throughput_ratio_outside_full_gc": round(outside_b / outside_a, 4) if outside_a and outside_b
+        else None,
     }
 
 
@@ -152,6 +169,8 @@ def throughput_checks(comparisons: dict[str, dict[str, Any]], minimum: float) ->
         "cpu_throughput_ratio": {kind: c["cpu_throughput_ratio"] for kind, c in comparisons.items()},
         "cpu_throughput_ratio_median_of_rounds": {
             kind: c["cpu_throughput_ratio_per_round"].get("median") for kind, c in comparisons.items()},
+        "cpu_throughput_ratio_outside_full_gc": {
+            kind: c.get("cpu_throughput_ratio_outside_full_gc") for kind, c in comparisons.items()},
     }
     return {name: {"target": f">= {minimum}", "values": values,
                    "met": all(v is not None and v >= minimum for v in values.values())}
@@ -196,7 +215,8 @@ def bottleneck(traffic: dict[str, Any], capacity: dict[str, dict[str, Any]]) -> 
 def _throughput_marks(checks: dict[str, Any]) -> str:
     return (f"{_mark(checks['throughput_ratio']['met'])} (req/s), {_mark(checks['cpu_throughput_ratio']['met'])} "
             f"(CPU per request), {_mark(checks['cpu_throughput_ratio_median_of_rounds']['met'])} "
-            "(CPU per request, median of rounds)")
+            f"(CPU per request, median of rounds), {_mark(checks['cpu_throughput_ratio_outside_full_gc']['met'])} "
+            "(CPU per request outside full collections)")
 
 
 def _mark(met: bool) -> str:
@@ -262,6 +282,7 @@ def markdown_table(results: dict[str, Any]) -> str:
         f"{fmt(cpu_all['without'])} ms"
         + (f", control {fmt(cpu_all[CONTROL])} ms" if control else "")
         + f" (ratio without / with {fmt(cpu_all.get('ratio'), 3)}).",
+        _full_gc_line(results["traffic"], control),
         f"- vibe-router's own decision inside the hook (`decision_ms` in its log): p50 {fmt(hook['p50'], 3)} ms, "
         f"p99 {fmt(hook['p99'], 3)} ms over {hook['count']} requests.",
         f"- Upstream alone at concurrency {s['concurrency']}: {upstream}. In the throughput phase the load "
@@ -278,3 +299,21 @@ def markdown_table(results: dict[str, Any]) -> str:
            else ""),
     ]
     return "\n".join(lines)
+
+
+def _full_gc_line(traffic: dict[str, Any], control: bool) -> str:
+    """Full collections per 1,000 requests in each proxy, and the CPU ratio outside them."""
+    parts = []
+    for kind, t in traffic.items():
+        c = t["comparison"]
+        counts = [c["full_gc"]["with"]["per_1000_requests"], c["full_gc"]["without"]["per_1000_requests"]]
+        ratios = f"CPU ratio outside them {fmt(c['cpu_throughput_ratio_outside_full_gc'], 3)}"
+        if control:
+            a_a = t["control_comparison"]
+            counts.append(a_a["full_gc"][CONTROL]["per_1000_requests"])
+            ratios += f" (A/A {fmt(a_a['cpu_throughput_ratio_outside_full_gc'], 3)})"
+        parts.append(f"{kind} {' / '.join(fmt(n, 2) for n in counts)}, {ratios}")
+    who = "with / without / control" if control else "with / without"
+    return (f"- Full garbage collections of the proxy's heap per 1,000 requests ({who}), each a pause of "
+            f"hundreds of ms that lands in whichever proxy runs: {'; '.join(parts)}.")
+

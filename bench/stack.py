@@ -33,6 +33,7 @@ PLUGIN_LOADED = "plugin loaded"
 DECISION_MS = re.compile(r"ROUTING DECISION .*? decision_ms=([0-9.]+)")
 # Variables that would make the two proxies differ (shared Redis for the plugin only).
 UNSHARED_ENV = ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")
+GC_WATCH = Path(__file__).resolve().parent / "gc_watch"  # its sitecustomize logs full collections
 
 
 class FastUpstream(EchoUpstream):
@@ -78,6 +79,19 @@ def write_configs(directory: Path, control: bool = False) -> dict[str, Path]:
 class Stack:
     upstream: EchoUpstream
     proxies: dict[str, Proxy]
+    gc_logs: Path | None = None  # where the proxies log their full garbage collections
+
+    def full_collections(self, variant: str) -> tuple[int, float]:
+        """How many full garbage collections a proxy has done so far, and their CPU seconds."""
+        if self.gc_logs is None:
+            return 0, 0.0
+        seconds = []
+        for pid in descendants(self.proxies[variant].process.pid):
+            try:
+                seconds += [float(line) for line in (self.gc_logs / f"{pid}.log").read_text().split()]
+            except (OSError, ValueError):
+                continue
+        return len(seconds), sum(seconds)
 
     def stop(self) -> None:
         for proxy in self.proxies.values():
@@ -92,7 +106,10 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
         os.environ.pop(name, None)
     upstream = start_upstream(upstream_kind)
     configs = write_configs(directory, control)
-    env = {**pool_env(SimpleNamespace(url=upstream.url)), "VIBE_ROUTER_CONFIG": str(configs["with"])}
+    gc_logs = directory / "gc"
+    gc_logs.mkdir(exist_ok=True)
+    env = {**pool_env(SimpleNamespace(url=upstream.url)), "VIBE_ROUTER_CONFIG": str(configs["with"]),
+           "PYTHONPATH": str(GC_WATCH), "VIBE_BENCH_GC_DIR": str(gc_logs)}
     env["DEFAULT_NUM_WORKERS_LITELLM_PROXY"] = str(workers)  # litellm's --num_workers default
     proxies: dict[str, Proxy] = {}
     try:
@@ -110,7 +127,7 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
     except BaseException:
         Stack(upstream, proxies).stop()
         raise
-    stack = Stack(upstream, proxies)
+    stack = Stack(upstream, proxies, gc_logs)
     loaded = {variant: PLUGIN_LOADED in proxy.log_text() for variant, proxy in proxies.items()}
     if loaded != {variant: variant == "with" for variant in proxies}:
         stack.stop()

@@ -11,7 +11,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
@@ -71,6 +73,11 @@ def test_overhead_smoke(tmp_path: Path) -> None:
         per_round = comparison["cpu_throughput_ratio_per_round"]
         assert per_round["rounds"] == 2 and per_round["min"] <= per_round["median"] <= per_round["max"]
         assert all(r["cpu_ms"] > 0 for r in traffic["with"]["throughput"]["rounds"])
+        for variant in ("with", "without"):
+            full_gc = comparison["full_gc"][variant]
+            assert full_gc["per_1000_requests"] >= 0
+            assert 0 < full_gc["cpu_ms_per_request_outside"] <= comparison["proxy_cpu_ms_per_request"][variant]
+        assert isinstance(comparison["cpu_throughput_ratio_outside_full_gc"], float)
     for moment in ("after_warmup", "end"):
         assert data["rss_mb"][moment]["with"] > 50 and data["rss_mb"][moment]["without"] > 50
     assert data["hook_decision_ms"]["count"] == 3 * 2 * 12
@@ -142,19 +149,50 @@ def test_readme_markers_missing_or_out_of_order() -> None:
 def test_the_throughput_rule_is_applied_to_the_a_a_control_too() -> None:
     from bench.overhead_report import targets
 
-    def comparison(rps: float, cpu: float, median: float) -> dict[str, Any]:
+    def comparison(rps: float, cpu: float, median: float, outside: float) -> dict[str, Any]:
         return {"throughput_ratio": rps, "cpu_throughput_ratio": cpu, "added_p50_ms": 0.2,
-                "cpu_throughput_ratio_per_round": {"median": median}}
+                "cpu_throughput_ratio_per_round": {"median": median},
+                "cpu_throughput_ratio_outside_full_gc": outside}
 
-    traffic = {"chat": {"comparison": comparison(0.99, 0.98, 0.975),
-                        "control_comparison": comparison(0.966, 1.01, 1.0)},
-               "messages": {"comparison": comparison(0.975, 0.969, 0.98),
-                            "control_comparison": comparison(1.02, 0.99, 1.0)}}
+    traffic = {"chat": {"comparison": comparison(0.99, 0.98, 0.975, 0.98),
+                        "control_comparison": comparison(0.966, 1.01, 1.0, 0.995)},
+               "messages": {"comparison": comparison(0.975, 0.969, 0.98, 0.985),
+                            "control_comparison": comparison(1.02, 0.99, 1.0, 0.96)}}
     found = targets(traffic, {"end": 2.0})
-    assert [found[k]["met"] for k in ("throughput_ratio", "cpu_throughput_ratio",
-                                      "cpu_throughput_ratio_median_of_rounds")] == [True, False, True]
-    assert [found["control"][k]["met"] for k in ("throughput_ratio", "cpu_throughput_ratio",
-                                                 "cpu_throughput_ratio_median_of_rounds")] == [False, True, True]
+    measures = ("throughput_ratio", "cpu_throughput_ratio", "cpu_throughput_ratio_median_of_rounds",
+                "cpu_throughput_ratio_outside_full_gc")
+    assert [found[k]["met"] for k in measures] == [True, False, True, True]
+    assert [found["control"][k]["met"] for k in measures] == [False, True, True, False]
     assert found["control"]["throughput_ratio"]["values"] == {"chat": 0.966, "messages": 1.02}
     del traffic["messages"]["control_comparison"]
     assert "control" not in targets(traffic, {"end": 2.0})
+
+
+def test_full_collections_are_logged_by_the_proxies_watcher_and_read_per_proxy(tmp_path: Path) -> None:
+    """The sitecustomize every benchmarked proxy loads logs full collections only, per process."""
+    from bench.stack import GC_WATCH, Stack
+
+    script = (
+        "import gc, os, sys\n"
+        "log = os.path.join(os.environ.get('VIBE_BENCH_GC_DIR') or '.', f'{os.getpid()}.log')\n"
+        "lines = lambda: len(open(log).read().split()) if os.path.exists(log) else 0\n"
+        "gc.disable(); before = lines(); gc.collect(0); gc.collect(1); young = lines(); gc.collect(); gc.collect()\n"
+        "print(os.getpid(), young - before, lines() - young)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(GC_WATCH), "VIBE_BENCH_GC_DIR": str(tmp_path)}
+    pid, young, full = map(int, subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                                               text=True, check=True, timeout=60).stdout.split())
+    assert (young, full) == (0, 2)
+    logged = (tmp_path / f"{pid}.log").read_text().split()
+    assert all(float(seconds) >= 0 for seconds in logged)
+    proxy = SimpleNamespace(process=SimpleNamespace(pid=pid))
+    stack = Stack(upstream=None, proxies={"with": proxy}, gc_logs=tmp_path)
+    with patch("bench.stack.descendants", return_value=[pid]):
+        count, seconds = stack.full_collections("with")
+    assert count == len(logged) and seconds == sum(map(float, logged))
+    assert Stack(upstream=None, proxies={"with": proxy}).full_collections("with") == (0, 0.0)
+    unset = {**env, "VIBE_BENCH_GC_DIR": ""}
+    other = int(subprocess.run([sys.executable, "-c", script], env=unset, capture_output=True, text=True,
+                               check=True, timeout=60, cwd=tmp_path).stdout.split()[0])
+    assert not (tmp_path / f"{other}.log").exists()
+
