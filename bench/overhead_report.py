@@ -314,6 +314,6 @@ def _full_gc_line(traffic: dict[str, Any], control: bool) -> str:
             ratios += f" (A/A {fmt(a_a['cpu_throughput_ratio_outside_full_gc'], 3)})"
         parts.append(f"{kind} {' / '.join(fmt(n, 2) for n in counts)}, {ratios}")
     who = "with / without / control" if control else "with / without"
-    return (f"- Full garbage collections of the proxy's heap per 1,000 requests ({who}), each a pause of "
-            f"hundreds of ms that lands in whichever proxy runs: {'; '.join(parts)}.")
+    return (f"- Full garbage collections of the proxy's heap per 1,000 requests ({who}), each a long pause "
+            f"that lands in whichever proxy is running: {'; '.join(parts)}.")
 
