@@ -109,7 +109,8 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
     gc_logs = directory / "gc"
     gc_logs.mkdir(exist_ok=True)
     env = {**pool_env(SimpleNamespace(url=upstream.url)), "VIBE_ROUTER_CONFIG": str(configs["with"]),
-           "PYTHONPATH": str(GC_WATCH), "VIBE_BENCH_GC_DIR": str(gc_logs)}
+           "PYTHONPATH": os.pathsep.join(p for p in (str(GC_WATCH), os.environ.get("PYTHONPATH", "")) if p),
+           "VIBE_BENCH_GC_DIR": str(gc_logs)}
     env["DEFAULT_NUM_WORKERS_LITELLM_PROXY"] = str(workers)  # litellm's --num_workers default
     proxies: dict[str, Proxy] = {}
     try:
