@@ -195,4 +195,3 @@ def test_full_collections_are_logged_by_the_proxies_watcher_and_read_per_proxy(t
     other = int(subprocess.run([sys.executable, "-c", script], env=unset, capture_output=True, text=True,
                                check=True, timeout=60, cwd=tmp_path).stdout.split()[0])
     assert not (tmp_path / f"{other}.log").exists()
-
