@@ -289,6 +289,9 @@ def test_repeated_decisions_explain_themselves_the_same_way(policy: Policy) -> N
     first = decision.headers()
     first["x-vibe-router-pool"] = "changed by a caller"
     assert decision.headers()["x-vibe-router-pool"] == decision.pool  # each caller gets its own dict
+    record = decision.to_metadata()
+    record["pool"] = "changed by a caller"
+    assert decision.to_metadata()["pool"] == decision.pool
     other = decision._replace(session="abc", reasons=(Reason("b", 1.0), Reason("a", -3.0)), note="why")
     assert other.headers()["x-vibe-router-session"] == "abc"
     assert other.reason_summary() == "score: why; a-3 b+1"
