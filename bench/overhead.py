@@ -39,15 +39,15 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PHASES = ("latency", "throughput")
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time of a process, its threads and its descendants.
+def cpu_seconds(pid: int, processes: list[int] | None = None) -> float:
+    """CPU time of a process, its threads and its descendants (`processes`, when already listed).
 
     The scheduler's nanosecond counters (/proc/PID/task/TID/schedstat), summed over live
     threads: /proc/PID/stat counts in clock ticks (10 ms), too coarse for a batch that
     takes a quarter of a second. Falls back to ticks where schedstat is missing.
     """
     total = 0.0
-    for each in descendants(pid):
+    for each in processes if processes is not None else descendants(pid):
         try:
             total += sum(int((task / "schedstat").read_text().split()[0])
                          for task in Path(f"/proc/{each}/task").iterdir()) / 1e9
@@ -121,12 +121,14 @@ def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, 
 async def measured_batch(run: Run, phase: str, kind: str, variant: str, requests: int, concurrency: int,
                          client: httpx.AsyncClient) -> None:
     pid = run.stack.proxies[variant].process.pid
-    gc_before = run.stack.full_collections(variant)
-    cpu_before = cpu_seconds(pid)
+    processes = descendants(pid)  # one scan of /proc for both readings
+    gc_before = run.stack.full_collections(variant, processes)
+    cpu_before = cpu_seconds(pid, processes)
     batch = await run_batch(client, run.targets[variant][kind], requests, concurrency, run.deadline)
     cell = run.cells.setdefault((phase, kind, variant), Cell())
-    cpu_s = cpu_seconds(pid) - cpu_before
-    gc_after = run.stack.full_collections(variant)
+    processes = descendants(pid)
+    cpu_s = cpu_seconds(pid, processes) - cpu_before
+    gc_after = run.stack.full_collections(variant, processes)
     cell.cpu_s += cpu_s
     cell.full_gc += gc_after[0] - gc_before[0]
     cell.full_gc_s += gc_after[1] - gc_before[1]

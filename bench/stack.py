@@ -81,12 +81,15 @@ class Stack:
     proxies: dict[str, Proxy]
     gc_logs: Path | None = None  # where the proxies log their full garbage collections
 
-    def full_collections(self, variant: str) -> tuple[int, float]:
-        """How many full garbage collections a proxy has done so far, and their CPU seconds."""
+    def full_collections(self, variant: str, processes: list[int] | None = None) -> tuple[int, float]:
+        """How many full garbage collections a proxy has done so far, and their CPU seconds.
+
+        `processes`: the proxy's pid and its descendants, when the caller has listed them already.
+        """
         if self.gc_logs is None:
             return 0, 0.0
         seconds = []
-        for pid in descendants(self.proxies[variant].process.pid):
+        for pid in processes if processes is not None else descendants(self.proxies[variant].process.pid):
             try:
                 seconds += [float(line) for line in (self.gc_logs / f"{pid}.log").read_text().split()]
             except (OSError, ValueError):
