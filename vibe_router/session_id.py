@@ -6,16 +6,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 GENERIC_HEADER = "x-session-id"
 CLAUDE_CODE_HEADER = "x-claude-code-session-id"
 CODEX_HEADERS = ("session-id", "thread-id")
 MAX_ID_CHARS = 200
-# Every call of a conversation names the same session: its id is hashed once.
-SESSIONS_REMEMBERED = 1024
-HASHED_SESSIONS_REMEMBERED = 256  # keys hold the first human text (up to max_scored_chars)
 
 
 @dataclass(frozen=True)
@@ -45,30 +42,19 @@ def find_session_id(
     lowered = {str(k).lower(): v for k, v in headers.items()}
     for name in (extra_header, GENERIC_HEADER):
         if name and _usable(lowered.get(name.lower())):
-            return _session(_clip(lowered[name.lower()]), f"header:{name.lower()}")
+            return SessionId(_clip(lowered[name.lower()]), f"header:{name.lower()}")
     if _usable(lowered.get(CLAUDE_CODE_HEADER)):
-        return _session(_clip(lowered[CLAUDE_CODE_HEADER]), "claude-code")
+        return SessionId(_clip(lowered[CLAUDE_CODE_HEADER]), "claude-code")
     from_metadata = _claude_code_metadata_session(body.get("metadata"))
     if from_metadata:
-        return _session(from_metadata, "claude-code")
+        return SessionId(from_metadata, "claude-code")
     if _usable(body.get("prompt_cache_key")):
-        return _session(_clip(body["prompt_cache_key"]), "codex")
+        return SessionId(_clip(body["prompt_cache_key"]), "codex")
     for name in CODEX_HEADERS:
         if _usable(lowered.get(name)):
-            return _session(_clip(lowered[name]), "codex")
+            return SessionId(_clip(lowered[name]), "codex")
     if _usable(body.get("litellm_session_id")):
-        return _session(_clip(body["litellm_session_id"]), "litellm")
-    return _hashed_session(api_key, first_text)
-
-
-@lru_cache(maxsize=SESSIONS_REMEMBERED)
-def _session(value: str, source: str) -> SessionId:
-    return SessionId(value, source)
-
-
-@lru_cache(maxsize=HASHED_SESSIONS_REMEMBERED)
-def _hashed_session(api_key: str, first_text: str) -> SessionId:
-    """No id sent: the key and the conversation's first human text name it."""
+        return SessionId(_clip(body["litellm_session_id"]), "litellm")
     digest = hashlib.sha256(f"{api_key}\x00{first_text}".encode("utf-8", "replace")).hexdigest()
     return SessionId(f"hash:{digest[:32]}", "hash")
 
