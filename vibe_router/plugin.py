@@ -153,18 +153,26 @@ class VibeRouter(CustomLogger):
 
 
 def decision_line(decision: Decision, decision_ms: float, text_preview: str | None, turn: TurnView) -> str:
-    line = (
-        f"ROUTING DECISION virtual_model={decision.virtual_model} pool={decision.pool} tier={decision.tier} "
-        f"score={decision.score:g} decision={decision.label} endpoint={decision.endpoint} "
-        f'classifier={decision.scorer} reasons="{decision.reason_summary(limit=8)}" '
-        f"decided_by={decision.decided_by} session={decision.session or '-'} decision_ms={decision_ms} "
-        f"walked={turn.items - turn.resumed}/{turn.items}"
-    )
+    fields = [
+        "ROUTING DECISION",
+        f"virtual_model={decision.virtual_model}",
+        f"pool={decision.pool}",
+        f"tier={decision.tier}",
+        f"score={decision.score:g}",
+        f"decision={decision.label}",
+        f"endpoint={decision.endpoint}",
+        f"classifier={decision.scorer}",
+        f'reasons="{decision.reason_summary(limit=8)}"',
+        f"decided_by={decision.decided_by}",
+        f"session={decision.session or '-'}",
+        f"decision_ms={decision_ms}",
+        f"walked={turn.items - turn.resumed}/{turn.items}",
+    ]
     if decision.shadow:
-        line += " mode=shadow"
+        fields.append("mode=shadow")
     if text_preview is not None:
-        line += f" preview={text_preview}"
-    return line
+        fields.append(f"preview={text_preview}")
+    return " ".join(fields)
 
 
 def _metadata(data: dict, endpoint: str) -> dict:

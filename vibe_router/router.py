@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any
 
 from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.logs import log
@@ -24,14 +24,16 @@ COUNTER_FLUSH_SECONDS = 0.5
 STICKY_DECISIONS = frozenset({"score", "scenario:thinking"})
 
 
-class RouteRequest(NamedTuple):  # NamedTuples, not frozen dataclasses: built per request
+@dataclass(frozen=True)
+class RouteRequest:
     endpoint: str
     body: dict[str, Any]
-    headers: Mapping[str, str] = MappingProxyType({})
-    caller: Caller = Caller()
+    headers: Mapping[str, str] = field(default_factory=dict)
+    caller: Caller = field(default_factory=Caller)
 
 
-class Routed(NamedTuple):
+@dataclass(frozen=True)
+class Routed:
     decision: Decision
     turn: TurnView
 

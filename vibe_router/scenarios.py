@@ -46,30 +46,25 @@ class Housekeeping:
             return "small-fast-model"
         if self.max_tokens is not None and turn.max_tokens is not None and turn.max_tokens <= self.max_tokens:
             return f"max_tokens<={self.max_tokens}"
-        if self._found(turn.system_text, turn.text[:TEXT_CHARS]):
+        if self._found(turn.system_text[:SYSTEM_CHARS], turn.text[:TEXT_CHARS]):
             return "title-or-summary"
         return None
 
-    def _found(self, system_text: str, text: str) -> bool:
-        """A pattern in `(head of system_text + "\n" + text).lower()`, the system part looked at once per system text.
-
-        The memo is keyed by the whole system text: a resumed conversation hands over the same
-        string object every time, whose hash Python keeps.
-        """
-        in_system = self._in_system.get(system_text)
+    def _found(self, system: str, text: str) -> bool:
+        """A pattern in `(system + "\n" + text).lower()`, with the system part looked at once per system text."""
+        in_system = self._in_system.get(system)
         if in_system is None:
-            lowered = system_text[:SYSTEM_CHARS].lower()
+            lowered = system.lower()
             in_system = any(pattern in lowered for pattern in self.patterns)
             if len(self._in_system) >= MEMO_SIZE:
                 self._in_system.clear()
-            self._in_system[system_text] = in_system
+            self._in_system[system] = in_system
         if in_system:
             return True
         lowered = text.lower()
         if any(pattern in lowered for pattern in self.patterns):
             return True
         spanning = self._spanning
-        system = system_text[:SYSTEM_CHARS]
         return bool(spanning) and any(pattern in (system + "\n" + text).lower() for pattern in spanning)
 
     @cached_property
