@@ -201,6 +201,7 @@ def start_litellm_proxy(
         "LITELLM_TELEMETRY_DISABLED": "true",
         "LITELLM_MASTER_KEY": DEFAULT_MASTER_KEY,
         "PYTHONUNBUFFERED": "1",
+        "PYTHONFAULTHANDLER": "1",  # a crash leaves its Python stacks in the proxy's log
     })
     full_env.update(env or {})
     full_env["PYTHONPATH"] = _python_path(full_env)
