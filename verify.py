@@ -166,6 +166,9 @@ def check_callbacks(ctx: Context) -> None:
     listed = [callbacks] if isinstance(callbacks, str) else callbacks if isinstance(callbacks, list) else []
     if PLUGIN_CALLBACK not in listed:
         problems.append(f"litellm_settings.callbacks does not include {PLUGIN_CALLBACK}: the plugin would never load")
+    elif isinstance(callbacks, str):
+        problems.append(f"litellm_settings.callbacks is a single string: LiteLLM then replaces its own callbacks "
+                        f"with it and drops its per-model budget limiter for virtual keys; write [{callbacks}]")
     if problems:
         ctx.add("fail", "callbacks", "; ".join(problems))
     else:

@@ -213,3 +213,12 @@ def test_test_route_script_passes(proxy: Proxy) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1] == "27 passed, 0 failed"
+
+
+def test_the_plugin_joins_litellms_own_callbacks_without_replacing_them(proxy: Proxy) -> None:
+    # With `callbacks: vibe_router.router_instance` (a string) LiteLLM 1.108.7 replaced its
+    # callback list, and its per-model budget limiter for virtual keys was gone.
+    listed = httpx.get(f"{proxy.url}/active/callbacks", headers={"Authorization": f"Bearer {proxy.key}"},
+                       timeout=10).json()["litellm.callbacks"]
+    assert any(entry.startswith("<vibe_router.plugin.VibeRouter") for entry in listed), listed
+    assert any("_PROXY_VirtualKeyModelMaxBudgetLimiter" in entry for entry in listed), listed

@@ -87,7 +87,7 @@ def test_repo_config_passes_offline_from_the_command_line(tmp_path: Path) -> Non
 
 def test_seed_general_settings_callbacks_mistake_fails(tmp_path: Path) -> None:
     def seed_mistake(document: dict[str, Any]) -> None:
-        document["general_settings"]["callbacks"] = [document["litellm_settings"].pop("callbacks")]
+        document["general_settings"]["callbacks"] = document["litellm_settings"].pop("callbacks")
 
     config = config_variant(tmp_path, seed_mistake)
     result = run_cli("--offline", "--env-file", "", "--compose", "", "--config", str(config),
@@ -107,6 +107,15 @@ def test_general_settings_callbacks_fail_even_next_to_the_right_ones(
     code, report = run_main(capsys, config, "--offline")
     assert code == 1 and statuses(report)["callbacks"] == "fail"
     assert "silently ignored" in detail(report, "callbacks") and "does not include" not in detail(report, "callbacks")
+
+
+def test_callbacks_as_a_single_string_fail(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           offline_env: None) -> None:
+    config = config_variant(tmp_path, lambda d: d["litellm_settings"].update(callbacks="vibe_router.router_instance"))
+    code, report = run_main(capsys, config, "--offline")
+    assert code == 1 and statuses(report)["callbacks"] == "fail"
+    assert "drops its per-model budget limiter" in detail(report, "callbacks")
+    assert "write [vibe_router.router_instance]" in detail(report, "callbacks")
 
 
 def test_missing_callback_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str], offline_env: None) -> None:
