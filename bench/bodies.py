@@ -7,6 +7,7 @@ simple turn ("hi"), so the plugin routes every one to the cheap pool.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import random
@@ -154,3 +155,17 @@ def corpus(target: int = DEFAULT_BODY_BYTES) -> list[tuple[str, str, dict[str, A
     for kind, body in agent_bodies(target).items():
         out.append((f"{kind}_{target // 1000}kb", kind, copy.deepcopy(body)))
     return out
+
+
+def chosen_kinds(parser: argparse.ArgumentParser, text: str) -> list[str]:
+    """A `--kinds` value ("chat,messages") as a list; an unknown or empty one is a parser error."""
+    kinds = [kind.strip() for kind in text.split(",") if kind.strip()]
+    unknown = set(kinds) - set(KINDS)
+    if unknown or not kinds:
+        parser.error(f"--kinds: unknown {sorted(unknown)}; choose from {', '.join(KINDS)}")
+    return kinds
+
+
+def bodies_for(kinds: list[str], body_bytes: int = DEFAULT_BODY_BYTES, stream: bool = False) -> dict[str, Any]:
+    """`agent_bodies` of the chosen traffic kinds only."""
+    return {kind: body for kind, body in agent_bodies(body_bytes, stream).items() if kind in kinds}

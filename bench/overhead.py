@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench.bodies import DEFAULT_BODY_BYTES, KINDS, PATHS, agent_bodies
+from bench.bodies import DEFAULT_BODY_BYTES, KINDS, PATHS, bodies_for, chosen_kinds
 from bench.load import Batch, Target, new_client, run_batch
 from bench.overhead_report import markdown_table, summarize
 from bench.report import add_output_arguments, command_line, machine, write_outputs
@@ -102,13 +102,38 @@ class Run:
                          for variant in samples[0][moment]} for moment in samples[0]}
 
 
+def routed_pools(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """kind -> the pool the plugin routes that kind's body to (its `x-vibe-router-pool` header)."""
+    proxy = stack.proxies["with"]
+    headers = {"Authorization": f"Bearer {proxy.key}", "Content-Type": "application/json"}
+    pools = {}
+    with httpx.Client(timeout=60, trust_env=False) as client:
+        for kind, body in bodies.items():
+            response = client.post(proxy.url + PATHS[kind], content=json.dumps(body).encode(), headers=headers)
+            pool = response.headers.get("x-vibe-router-pool")
+            if response.status_code != 200 or not pool:
+                raise RuntimeError(f"{kind}: the proxy with the plugin answered {response.status_code} "
+                                   f"without an x-vibe-router-pool header: {response.text[:200]}")
+            pools[kind] = pool
+    return pools
+
+
 def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, dict[str, Target]]:
-    """variant ("with", "without", "control", "upstream") -> kind -> Target."""
+    """variant ("with", "without", "control", "upstream") -> kind -> Target.
+
+    The proxy with the plugin is asked for the virtual model; the proxies without it for the pool
+    the plugin routes that body to, so every proxy serves the same deployment and LiteLLM does the
+    same work for it after the hooks (its logging of a call costs more for some models than others).
+    """
+    pools = routed_pools(stack, bodies)
     targets: dict[str, dict[str, Target]] = {}
     for variant, proxy in stack.proxies.items():
         headers = {"Authorization": f"Bearer {proxy.key}", "Content-Type": "application/json"}
-        targets[variant] = {kind: Target(proxy.url + PATHS[kind], json.dumps(body).encode(), headers)
-                            for kind, body in bodies.items()}
+        targets[variant] = {
+            kind: Target(proxy.url + PATHS[kind],
+                         json.dumps(body if variant == "with" else {**body, "model": pools[kind]}).encode(), headers)
+            for kind, body in bodies.items()
+        }
     plain = {"Content-Type": "application/json", "Authorization": "Bearer sk-echo"}
     targets["upstream"] = {
         kind: Target(stack.upstream.url + PATHS[kind],
@@ -224,10 +249,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="stop sending after this long (default 1200)")
     add_output_arguments(parser, NAME)
     args = parser.parse_args(argv)
-    args.kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    unknown = set(args.kinds) - set(KINDS)
-    if unknown or not args.kinds:
-        parser.error(f"--kinds: unknown {sorted(unknown)}; choose from {', '.join(KINDS)}")
+    args.kinds = chosen_kinds(parser, args.kinds)
     numbers = (args.requests, args.concurrency, args.latency_concurrency, args.latency_batch, args.batches,
                args.workers, args.restarts)
     if min(numbers) < 1 or args.warmup < 0:
@@ -240,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     started = time.monotonic()
-    bodies = {kind: body for kind, body in agent_bodies(args.body_bytes, args.stream).items() if kind in args.kinds}
+    bodies = bodies_for(args.kinds, args.body_bytes, args.stream)
     run: Run | None = None
     for start in range(1, args.restarts + 1):
         with tempfile.TemporaryDirectory(prefix="bench-overhead-") as directory:

@@ -248,7 +248,9 @@ def markdown_table(results: dict[str, Any]) -> str:
     restarts = s.get("restarts", 1)
     lines = [
         f"Measured with `{results['command']}` ({m['cpus']} CPUs, LiteLLM {m['litellm']}, {m['when'][:10]}). "
-        f"The proxy with vibe-router against the same proxy without it (no `callbacks`), same upstream "
+        f"The proxy with vibe-router, asked for the virtual model, against the same proxy without it (no "
+        f"`callbacks`), asked for the pool the plugin picks for that body, so both serve the same deployment; "
+        f"same upstream "
         f"({s['upstream']}), {s['workers']} worker(s), {'streaming' if s['stream'] else 'non-streaming'}"
         f"{', and an identical second proxy without it as an A/A control' if control else ''}"
         f"{f'; all started {restarts} times, rounds pooled' if restarts > 1 else ''}. "

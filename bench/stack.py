@@ -8,6 +8,7 @@ models are served by their own deployments.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -33,7 +34,7 @@ PLUGIN_LOADED = "plugin loaded"
 DECISION_MS = re.compile(r"ROUTING DECISION .*? decision_ms=([0-9.]+)")
 # Variables that would make the two proxies differ (shared Redis for the plugin only).
 UNSHARED_ENV = ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")
-GC_WATCH = Path(__file__).resolve().parent / "gc_watch"  # its sitecustomize logs full collections
+PROXY_WATCH = Path(__file__).resolve().parent / "proxy_watch"  # its sitecustomize: full collections, hook clocks
 
 
 class FastUpstream(EchoUpstream):
@@ -80,6 +81,7 @@ class Stack:
     upstream: EchoUpstream
     proxies: dict[str, Proxy]
     gc_logs: Path | None = None  # where the proxies log their full garbage collections
+    clocks: Path | None = None  # where the proxies' hook clocks write their totals (bench.hook_cost)
 
     def full_collections(self, variant: str, processes: list[int] | None = None) -> tuple[int, float]:
         """How many full garbage collections a proxy has done so far, and their CPU seconds.
@@ -96,6 +98,20 @@ class Stack:
                 continue
         return len(seconds), sum(seconds)
 
+    def hook_clocks(self, variant: str) -> dict[str, list[int]]:
+        """A proxy's hook clocks so far, {label: [CPU nanoseconds, calls]}, summed over its processes."""
+        summed: dict[str, list[int]] = {}
+        for pid in descendants(self.proxies[variant].process.pid) if self.clocks is not None else ():
+            try:
+                found = json.loads((self.clocks / f"{pid}.json").read_text())
+            except (OSError, ValueError):
+                continue
+            for label, (nanoseconds, calls) in found.items():
+                total = summed.setdefault(label, [0, 0])
+                total[0] += nanoseconds
+                total[1] += calls
+        return summed
+
     def stop(self) -> None:
         for proxy in self.proxies.values():
             proxy.stop()
@@ -103,8 +119,11 @@ class Stack:
 
 
 def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: bool = False,
-                timeout: float = 180) -> Stack:
-    """The upstream and the proxies (started side by side), with identical environments."""
+                timeout: float = 180, hook_clocks: bool = False) -> Stack:
+    """The upstream and the proxies (started side by side), with identical environments.
+
+    `hook_clocks`: every proxy times its hook dispatchers (bench/proxy_watch/vibe_bench_hook_clock.py).
+    """
     for name in UNSHARED_ENV:
         os.environ.pop(name, None)
     upstream = start_upstream(upstream_kind)
@@ -112,8 +131,12 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
     gc_logs = directory / "gc"
     gc_logs.mkdir(exist_ok=True)
     env = {**pool_env(SimpleNamespace(url=upstream.url)), "VIBE_ROUTER_CONFIG": str(configs["with"]),
-           "PYTHONPATH": os.pathsep.join(p for p in (str(GC_WATCH), os.environ.get("PYTHONPATH", "")) if p),
+           "PYTHONPATH": os.pathsep.join(p for p in (str(PROXY_WATCH), os.environ.get("PYTHONPATH", "")) if p),
            "VIBE_BENCH_GC_DIR": str(gc_logs)}
+    clocks = directory / "clocks" if hook_clocks else None
+    if clocks is not None:
+        clocks.mkdir(exist_ok=True)
+        env["VIBE_BENCH_CLOCK_DIR"] = str(clocks)
     env["DEFAULT_NUM_WORKERS_LITELLM_PROXY"] = str(workers)  # litellm's --num_workers default
     proxies: dict[str, Proxy] = {}
     try:
@@ -131,7 +154,7 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
     except BaseException:
         Stack(upstream, proxies).stop()
         raise
-    stack = Stack(upstream, proxies, gc_logs)
+    stack = Stack(upstream, proxies, gc_logs, clocks)
     loaded = {variant: PLUGIN_LOADED in proxy.log_text() for variant, proxy in proxies.items()}
     if loaded != {variant: variant == "with" for variant in proxies}:
         stack.stop()

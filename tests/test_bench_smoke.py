@@ -21,6 +21,8 @@ from bench.readme import MarkerError, markers, replace_between, update_file
 from tests.support.processes import REPO_ROOT
 
 RUN_TIMEOUT = 240  # a bound for a stuck run; the tests take well under a minute
+# Where config_final.yaml routes the benchmarks' agent bodies (a simple turn of each format).
+ROUTED_POOLS = {"chat": "pool-chat-mini", "messages": "pool-claude-haiku", "responses": "pool-codex-mini"}
 
 
 def run_bench(module: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -61,10 +63,9 @@ def test_overhead_smoke(tmp_path: Path) -> None:
             assert with_plugin["failed"] == without["failed"] == 0
             assert with_plugin["rps"] > 0 and without["rps"] > 0
             assert 0 < with_plugin["p50_ms"] <= with_plugin["p99_ms"]
-            # The plugin routed every request to a pool; without it, the virtual model served them.
+            # The plugin routed every request to a pool; the proxy without it was asked for that pool.
             assert with_plugin["routed_by_plugin"] == 12 and without["routed_by_plugin"] == 0
-            assert traffic["virtual_model"] in without["model_groups"]
-            assert traffic["virtual_model"] not in with_plugin["model_groups"]
+            assert with_plugin["model_groups"] == without["model_groups"] == {ROUTED_POOLS[kind]: 12}
             assert with_plugin["overhead_header_p50_ms"] > 0
         comparison = traffic["comparison"]
         for key in ("throughput_ratio", "added_p50_ms", "cpu_throughput_ratio", "added_overhead_header_p50_ms"):
@@ -170,7 +171,7 @@ def test_the_throughput_rule_is_applied_to_the_a_a_control_too() -> None:
 
 def test_full_collections_are_logged_by_the_proxies_watcher_and_read_per_proxy(tmp_path: Path) -> None:
     """The sitecustomize every benchmarked proxy loads logs full collections only, per process."""
-    from bench.stack import GC_WATCH, Stack
+    from bench.stack import PROXY_WATCH, Stack
 
     script = (
         "import gc, os, sys\n"
@@ -179,7 +180,7 @@ def test_full_collections_are_logged_by_the_proxies_watcher_and_read_per_proxy(t
         "gc.disable(); before = lines(); gc.collect(0); gc.collect(1); young = lines(); gc.collect(); gc.collect()\n"
         "print(os.getpid(), young - before, lines() - young)"
     )
-    env = {**os.environ, "PYTHONPATH": str(GC_WATCH), "VIBE_BENCH_GC_DIR": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": str(PROXY_WATCH), "VIBE_BENCH_GC_DIR": str(tmp_path)}
     pid, young, full = map(int, subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                                                text=True, check=True, timeout=60).stdout.split())
     assert (young, full) == (0, 2)
@@ -195,3 +196,25 @@ def test_full_collections_are_logged_by_the_proxies_watcher_and_read_per_proxy(t
     other = int(subprocess.run([sys.executable, "-c", script], env=unset, capture_output=True, text=True,
                                check=True, timeout=60, cwd=tmp_path).stdout.split()[0])
     assert not (tmp_path / f"{other}.log").exists()
+
+
+def test_hook_cost_smoke(tmp_path: Path) -> None:
+    out, table = tmp_path / "hook_cost.json", tmp_path / "hook_cost.md"
+    readme = readme_with_markers(tmp_path / "README.md", "hook_cost")
+    run_bench("bench.hook_cost", "--requests", "12", "--batches", "2", "--warmup", "2", "--concurrency", "4",
+              "--json", str(out), "--markdown", str(table), "--update-readme", str(readme))
+    data: dict[str, Any] = json.loads(out.read_text())
+    assert data["benchmark"] == "hook_cost" and data["failed_requests"] == 0
+    assert data["requests"] == 3 * 2 * 12  # kinds x proxies x requests
+    for kind, traffic in data["traffic"].items():
+        assert traffic["requests"] == {"with": 12, "without": 12}
+        # Every measured request passed LiteLLM's pre-call dispatcher, in both proxies.
+        assert traffic["pre_call_dispatches"] == {"with": 12, "without": 12}, kind
+        groups = traffic["groups_us_per_request"]
+        assert groups["pre-call hooks"]["vibe_router_own"] > 0
+        assert groups["pre-call hooks"]["with"] > groups["pre-call hooks"]["vibe_router_own"]
+        assert groups["batched writes"]["without"] == 0  # no plugin, none of its code
+        assert traffic["proxy_cpu_us_per_request"]["with"] > 0
+        assert isinstance(traffic["added_directly_us"], float)
+    assert "| chat | 81 KB |" in table.read_text()
+    assert "vibe-router's own code" in readme.read_text()

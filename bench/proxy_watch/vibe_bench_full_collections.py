@@ -1,6 +1,6 @@
-"""Imported at start-up by every proxy `bench.overhead` starts (their PYTHONPATH names this
-directory): when VIBE_BENCH_GC_DIR is set, each full garbage collection (of the oldest
-generation) appends its CPU seconds, one line, to `<VIBE_BENCH_GC_DIR>/<pid>.log`.
+"""Imported by the sitecustomize of every proxy the benchmarks start, when VIBE_BENCH_GC_DIR is
+set: each full garbage collection (of the oldest generation) appends its CPU seconds, one line,
+to `<VIBE_BENCH_GC_DIR>/<pid>.log`.
 
 Full collections of LiteLLM's heap take about half a second and come every few hundred
 requests, in every proxy; where they land moves a proxy's CPU per request by more than the
