@@ -7,7 +7,8 @@
 #   ./deploy.sh --down           stop what this script started (local processes and/or compose)
 #   ./deploy.sh --logs           follow the routing log lines
 #
-# Settings come from the environment, then .env, then the defaults below.
+# Settings come from the environment, then .env, then the defaults below. VIBE_PYTHON names the
+# interpreter a new .venv is made with (default python3; CPython 3.12+ for production, see README).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,9 +31,10 @@ load_env_file() {  # KEY=VALUE lines; the environment wins over the file
 }
 
 ensure_venv() {
+  local python="${VIBE_PYTHON:-python3}"
   if [[ ! -x "$VENV/bin/python" ]]; then
-    say "creating $VENV"
-    python3 -m venv "$VENV" || die "python3 -m venv failed (Python 3.11+ with venv is required)"
+    say "creating $VENV with $python"
+    "$python" -m venv "$VENV" || die "$python -m venv failed (Python 3.11+ with venv is required)"
   fi
   if ! "$VENV/bin/python" -c "import litellm, vibe_router" 2>/dev/null \
      || ! cmp -s "$ROOT/requirements.lock" "$VENV/.installed-lock"; then
@@ -42,6 +44,13 @@ ensure_venv() {
     "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e "$ROOT" || die "pip install -e . failed"
     cp "$ROOT/requirements.lock" "$VENV/.installed-lock"
   fi
+}
+
+warn_old_python() {  # CPython 3.11 and older can crash a LiteLLM proxy under load
+  "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))' && return 0
+  say "warning: $VENV runs Python $("$VENV/bin/python" -c 'import platform; print(platform.python_version())'): \
+CPython 3.11 and older can crash a busy LiteLLM proxy (CPython gh-148891; README, Common issues). For production: \
+./deploy.sh --down; rm -rf .venv; VIBE_PYTHON=python3.12 ./deploy.sh --local"
 }
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -104,6 +113,7 @@ run_local() {
   command -v curl >/dev/null || die "curl is required"
   mkdir -p "$RUN_DIR"
   ensure_venv
+  warn_old_python
   if [[ -z "${LITELLM_MASTER_KEY:-}" ]]; then
     [[ "$demo" == 1 ]] || die "LITELLM_MASTER_KEY is not set (export it or put it in .env)"
     LITELLM_MASTER_KEY="sk-demo-$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(12))')"

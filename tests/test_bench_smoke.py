@@ -214,6 +214,11 @@ def test_hook_cost_smoke(tmp_path: Path) -> None:
         assert groups["pre-call hooks"]["vibe_router_own"] > 0
         assert groups["pre-call hooks"]["with"] > groups["pre-call hooks"]["vibe_router_own"]
         assert groups["batched writes"]["without"] == 0  # no plugin, none of its code
+        # Every dispatcher the clocks wrap ran in both proxies (a renamed one would read 0 here).
+        for name in ("pre-call hooks", "response-header hooks", "success logging", "other hooks"):
+            assert groups[name]["with"] > 0 and groups[name]["without"] > 0, (kind, name)
+        for name in ("response-header hooks", "success logging"):
+            assert groups[name]["vibe_router_own"] > 0, (kind, name)
         assert traffic["proxy_cpu_us_per_request"]["with"] > 0
         assert isinstance(traffic["added_directly_us"], float)
     assert "| chat | 81 KB |" in table.read_text()

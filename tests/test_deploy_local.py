@@ -78,3 +78,14 @@ def test_deploy_without_docker_explains_itself() -> None:
                             env={**os.environ, "PATH": "/usr/bin:/bin"})
     assert result.returncode != 0
     assert "./deploy.sh --local" in result.stderr
+
+
+def test_the_demo_warns_when_its_python_can_crash_a_busy_proxy(demo: dict[str, str]) -> None:
+    """CPython 3.11 and older: gh-148891 (README, Common issues). The tests' venv is this Python's."""
+    check = "import sys; print(sys.version_info >= (3, 12))"
+    newer = subprocess.run([str(REPO_ROOT / ".venv/bin/python"), "-c", check], capture_output=True, text=True,
+                           check=True, timeout=60).stdout.strip() == "True"
+    warned = "can crash a busy LiteLLM proxy (CPython gh-148891" in demo["OUTPUT"]
+    assert warned != newer, demo["OUTPUT"]
+    if warned:
+        assert "VIBE_PYTHON=python3.12 ./deploy.sh --local" in demo["OUTPUT"]
