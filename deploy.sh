@@ -50,7 +50,7 @@ warn_old_python() {  # CPython 3.11 and older can crash a LiteLLM proxy under lo
   "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))' && return 0
   say "warning: $VENV runs Python $("$VENV/bin/python" -c 'import platform; print(platform.python_version())'): \
 CPython 3.11 and older can crash a busy LiteLLM proxy (CPython gh-148891; README, Common issues). For production: \
-./deploy.sh --down; rm -rf .venv; VIBE_PYTHON=python3.12 ./deploy.sh --local"
+./deploy.sh --down; rm -rf .venv; VIBE_PYTHON=python3.12 ./deploy.sh --local (the name or path of a 3.12+ python)"
 }
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
