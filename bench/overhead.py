@@ -123,7 +123,7 @@ def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, 
 
     The proxy with the plugin is asked for the virtual model; the proxies without it for the pool
     the plugin routes that body to, so every proxy serves the same deployment and LiteLLM does the
-    same work for it after the hooks (its logging of a call costs more for some models than others).
+    same work for it after the hooks (its price lookups and logging depend on the model).
     """
     pools = routed_pools(stack, bodies)
     targets: dict[str, dict[str, Target]] = {}
