@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 if [[ ! -x .venv/bin/python ]]; then
-  python3 -m venv .venv
+  "${VIBE_PYTHON:-python3}" -m venv .venv  # VIBE_PYTHON: another interpreter (name or path), as in deploy.sh
 fi
 if ! cmp -s requirements.lock .venv/.installed-lock || ! .venv/bin/python -c "import vibe_router" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.lock
