@@ -1,9 +1,9 @@
-"""The processes the overhead benchmark measures: one upstream, two LiteLLM proxies.
+"""The processes the overhead benchmarks measure: one upstream, two LiteLLM proxies.
 
 Both proxies run the same config_final.yaml (rewritten the same way to one temp dir), the
 same environment, worker count and upstream; the only difference is that "without" has no
-`litellm_settings.callbacks` entry, so vibe-router never loads and the `auto-*` virtual
-models are served by their own deployments.
+`litellm_settings.callbacks` entry, so vibe-router never loads there. The benchmarks ask it
+for the pool the plugin picks (`bench.overhead.build_targets`).
 """
 
 from __future__ import annotations
