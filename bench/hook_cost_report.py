@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bench.report import fmt
+from bench.stack import VARIANTS
 
-WITH, WITHOUT = "with", "without"
+WITH, WITHOUT = VARIANTS
 # (what the column shows, the clocks it adds up, the clocks of vibe-router's own code among them).
 # vibe-router's hooks run inside LiteLLM's dispatchers, so only the dispatchers are added up;
 # its batched log and counter writes run outside any hook and count on their own. Collections
@@ -39,22 +40,22 @@ def kind_summary(measured: dict[str, Any]) -> dict[str, Any]:
     requests, clocks = measured["requests"], measured["clocks"]
     groups: dict[str, dict[str, float | None]] = {}
     for name, labels, own in GROUPS:
-        found = {variant: _us_per_request(clocks[variant], labels, requests[variant]) for variant in (WITH, WITHOUT)}
+        found = {variant: _us_per_request(clocks[variant], labels, requests[variant]) for variant in VARIANTS}
         added = found[WITH] - found[WITHOUT] if None not in found.values() else None
         groups[name] = {**found, "added": added, "vibe_router_own": _us_per_request(clocks[WITH], own, requests[WITH])}
     cpu = {variant: 1e6 * measured["proxy_cpu_s"][variant] / requests[variant] if requests[variant] else None
-           for variant in (WITH, WITHOUT)}
+           for variant in VARIANTS}
     added_directly = sum(g["added"] for g in groups.values()) if all(g["added"] is not None for g in groups.values()) \
         else None
     base = cpu[WITHOUT]
     full = {variant: _rounded(_us_per_request(clocks[variant], (FULL_COLLECTIONS,), requests[variant]), 1)
-            for variant in (WITH, WITHOUT)}
+            for variant in VARIANTS}
     return {
         "requests": requests,
         "failed": measured["failed"],
         "errors": measured.get("errors", []),
         # Every request passes LiteLLM's pre-call dispatcher once: the clocks saw them all.
-        "pre_call_dispatches": {variant: clocks[variant].get(PRE_CALL, [0, 0])[1] for variant in (WITH, WITHOUT)},
+        "pre_call_dispatches": {variant: clocks[variant].get(PRE_CALL, [0, 0])[1] for variant in VARIANTS},
         "proxy_cpu_us_per_request": {variant: _rounded(value, 1) for variant, value in cpu.items()},
         "groups_us_per_request": {name: {key: _rounded(value, 1) for key, value in g.items()}
                                   for name, g in groups.items()},

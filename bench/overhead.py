@@ -30,6 +30,7 @@ from bench.load import Batch, Target, new_client, run_batch
 from bench.overhead_report import markdown_table, summarize
 from bench.report import add_output_arguments, command_line, machine, write_outputs
 from bench.stack import Stack, decision_ms, descendants, rss_mb, start_stack
+from tests.support.processes import Proxy
 from vibe_router.logs import FLUSH_SECONDS
 
 NAME = "overhead"
@@ -102,10 +103,15 @@ class Run:
                          for variant in samples[0][moment]} for moment in samples[0]}
 
 
+def proxy_headers(proxy: Proxy) -> dict[str, str]:
+    """A JSON request to a proxy, with its master key."""
+    return {"Authorization": f"Bearer {proxy.key}", "Content-Type": "application/json"}
+
+
 def routed_pools(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, str]:
     """kind -> the pool the plugin routes that kind's body to (its `x-vibe-router-pool` header)."""
     proxy = stack.proxies["with"]
-    headers = {"Authorization": f"Bearer {proxy.key}", "Content-Type": "application/json"}
+    headers = proxy_headers(proxy)
     pools = {}
     with httpx.Client(timeout=60, trust_env=False) as client:
         for kind, body in bodies.items():
@@ -128,7 +134,7 @@ def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, 
     pools = routed_pools(stack, bodies)
     targets: dict[str, dict[str, Target]] = {}
     for variant, proxy in stack.proxies.items():
-        headers = {"Authorization": f"Bearer {proxy.key}", "Content-Type": "application/json"}
+        headers = proxy_headers(proxy)
         targets[variant] = {
             kind: Target(proxy.url + PATHS[kind],
                          json.dumps(body if variant == "with" else {**body, "model": pools[kind]}).encode(), headers)
