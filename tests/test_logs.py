@@ -167,8 +167,11 @@ def test_an_operators_handler_gets_ordinary_records(stream: Writes) -> None:
     with alone():
         log.addHandler(extra)
         request_line(logging.INFO, "ROUTING DECISION 100% shown")
-    assert [record.getMessage() for record in seen] == ["ROUTING DECISION 100% shown"]
-    assert stream.getvalue().endswith("[INFO] ROUTING DECISION 100% shown\n")
+        request_line(logging.INFO, "ROUTING DECISION pool={}".format, "pool-mini")  # a line made at once
+    assert [record.getMessage() for record in seen] == ["ROUTING DECISION 100% shown",
+                                                        "ROUTING DECISION pool=pool-mini"]
+    assert [line.split("] ", 2)[-1] for line in stream.getvalue().splitlines()] == [
+        "[INFO] ROUTING DECISION 100% shown", "[INFO] ROUTING DECISION pool=pool-mini"]
 
 
 def test_a_failing_stream_never_raises(stream: Writes, capsys: pytest.CaptureFixture[str]) -> None:
@@ -200,3 +203,40 @@ def test_no_line_is_lost_when_threads_log_at_once(stream: Writes) -> None:
     assert sorted(written) == sorted(f"t{t} n{n}" for t in range(6) for n in range(300))
     for thread in range(6):  # each thread's lines in the order it logged them
         assert [w for w in written if w.startswith(f"t{thread} ")] == [f"t{thread} n{n}" for n in range(300)]
+
+
+def test_a_line_given_as_a_function_is_made_when_it_is_written(stream: Writes) -> None:
+    made: list[int] = []
+
+    def decision(number: int, pool: str) -> str:
+        made.append(number)
+        return f"ROUTING DECISION n={number} pool={pool}"
+
+    async def requests() -> list[int]:
+        for number in range(3):
+            request_line(logging.INFO, decision, number, "pool-mini")
+        made_at_once = list(made)
+        await asyncio.sleep(FLUSH_SECONDS * 3)
+        return made_at_once
+
+    with alone():
+        assert asyncio.run(requests()) == []
+    assert made == [0, 1, 2]
+    assert [line.split("] ", 3)[-1] for line in stream.getvalue().splitlines()] == [
+        f"ROUTING DECISION n={n} pool=pool-mini" for n in range(3)]
+
+
+def test_a_line_that_cannot_be_made_loses_only_itself(stream: Writes) -> None:
+    def broken() -> str:
+        raise KeyError("pool")
+
+    async def requests() -> None:
+        request_line(logging.INFO, "ROUTING DECISION first")
+        request_line(logging.INFO, broken)
+        request_line(logging.WARNING, "FAILURE third")
+
+    with alone():
+        asyncio.run(requests())
+        _handler.write_pending()
+    assert [line.split("] ", 2)[-1] for line in stream.getvalue().splitlines()] == [
+        "[INFO] ROUTING DECISION first", "[INFO] (a log line could not be made: KeyError)", "[WARNING] FAILURE third"]

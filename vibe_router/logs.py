@@ -7,6 +7,8 @@ import atexit
 import logging
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 PREVIEW_CHARS = 60
 LINE_FORMAT = "[%(asctime)s] [VIBE-ROUTER] [%(levelname)s] %(message)s"
@@ -43,17 +45,22 @@ class LineHandler(logging.StreamHandler):
     largest single cost vibe-router added to the proxy. Lines logged inside a running event loop are
     written together, within FLUSH_SECONDS or once FLUSH_LINES have gathered; outside a loop, and at
     exit, at once. Every other record first writes what is waiting, so the log keeps its order.
+
+    A line waits as its parts and is made when it is written: made in a batch, its code and data
+    are still in the CPU's caches, which the proxy's own work between two requests evicts.
     """
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
         self.setFormatter(LineFormatter())
-        self.pending: list[str] = []
+        self.pending: list[tuple[float, str, str | Callable[..., str], tuple[Any, ...]]] = []
         self._first_at = 0.0
 
-    def add(self, line: str) -> None:
+    def add(self, created: float, level_name: str, message: str | Callable[..., str], args: tuple[Any, ...] = ()
+            ) -> None:
+        """Queue a line: `message`, or `message(*args)` when it is a function."""
         with self.lock:  # LiteLLM may log outcomes from another thread
-            self.pending.append(line)
+            self.pending.append((created, level_name, message, args))
             if len(self.pending) == 1:
                 self._first_at = time.monotonic()
                 try:
@@ -65,14 +72,25 @@ class LineHandler(logging.StreamHandler):
 
     def write_pending(self) -> None:
         with self.lock:
-            lines, self.pending = self.pending, []
-            if lines:
-                text = self.terminator.join(lines) + self.terminator
+            waiting, self.pending = self.pending, []
+            if waiting:
+                text = "".join(self._line(*entry) + self.terminator for entry in waiting)
                 try:
                     self.stream.write(text)
                     self.flush()
                 except Exception:  # a log write never fails a request; say so as logging would
                     self.handleError(logging.makeLogRecord({"msg": text}))
+
+    def _line(self, created: float, level_name: str, message: str | Callable[..., str], args: tuple[Any, ...]) -> str:
+        try:
+            text = message if isinstance(message, str) else message(*args)
+        except Exception as exc:  # one bad line must not take the others with it
+            text = f"(a log line could not be made: {type(exc).__name__})"
+        formatter = self.formatter
+        if isinstance(formatter, LineFormatter):
+            return formatter.line(created, level_name, text)
+        made = logging.makeLogRecord({"msg": text, "levelname": level_name, "created": created, "name": log.name})
+        return self.format(made)
 
     def emit(self, record: logging.LogRecord) -> None:
         self.write_pending()
@@ -88,21 +106,21 @@ if not log.handlers:
 atexit.register(_handler.write_pending)
 
 
-def request_line(level: int, message: str) -> None:
-    """Log a per-request line (the decision, the outcome) as `log.log(level, message)` would.
+def request_line(level: int, message: str | Callable[..., str], *args: Any) -> None:
+    """Log a per-request line (the decision, the outcome): `message`, or `message(*args)` made later.
 
-    While the logger is as this module set it up (its one handler, no filters), the line is
-    formatted here and handed to LineHandler.add, skipping the LogRecord and the caller lookup.
-    Any other set-up (an operator's handlers, filters or formatter) gets the ordinary logging call.
+    While the logger is as this module set it up (its one handler, no filters), the line goes to
+    LineHandler.add as its parts, skipping the LogRecord and the caller lookup, and is made when
+    it is written. Any other set-up (an operator's handlers, filters or formatter) gets the
+    ordinary logging call at once.
     """
     if not log.isEnabledFor(level):
         return
-    formatter = _handler.formatter
     if log.handlers != [_handler] or log.filters or _handler.filters or level < _handler.level \
-            or type(formatter) is not LineFormatter:
-        log.log(level, "%s", message)
+            or type(_handler.formatter) is not LineFormatter:
+        log.log(level, "%s", message if isinstance(message, str) else message(*args))
         return
-    _handler.add(formatter.line(time.time(), logging.getLevelName(level), message))
+    _handler.add(time.time(), logging.getLevelName(level), message, args)
 
 
 def preview(text: str, limit: int = PREVIEW_CHARS) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # The tag and one space beside it: "a [[route:x]] b" -> "a b", "[[route:x]] hi" -> "hi".
 TAG = re.compile(r"\s\[\[route:([A-Za-z0-9_-]{1,40})\]\]|\[\[route:([A-Za-z0-9_-]{1,40})\]\]\s?", re.IGNORECASE)
@@ -32,8 +32,7 @@ class OverrideSettings:
         )
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):  # not a frozen dataclass: built per request (see request.TurnView)
     """Who sent the request, as LiteLLM's auth saw it."""
 
     key_hash: str | None = None

@@ -106,7 +106,7 @@ class VibeRouter(CustomLogger):
         metadata[METADATA_KEY] = record
         show_preview = self.policy.config.log_preview and not litellm.turn_off_message_logging
         text_preview = preview(routed.turn.text) if show_preview else None
-        request_line(logging.INFO, decision_line(decision, record["decision_ms"], text_preview, routed.turn))
+        request_line(logging.INFO, decision_line, decision, record["decision_ms"], text_preview, routed.turn)
 
     async def async_post_call_response_headers_hook(
         self,
@@ -136,11 +136,8 @@ class VibeRouter(CustomLogger):
             latency_ms = (end_time - start_time).total_seconds() * 1000
             logged = kwargs.get("standard_logging_object") or {}
             served = logged.get("model_group") or kwargs.get("model") or record.get("pool")
-            request_line(
-                logging.INFO if outcome == "SUCCESS" else logging.WARNING,
-                f"{outcome} virtual_model={record.get('virtual_model')} pool={record.get('pool')} "
-                f"served_by={served} latency_ms={latency_ms:.0f}",
-            )
+            request_line(logging.INFO if outcome == "SUCCESS" else logging.WARNING,
+                         outcome_line, outcome, record, served, latency_ms)
             if outcome == "SUCCESS":
                 self.router.count_fields(record["virtual_model"], {
                     f"tokens_in:{served}": int(logged.get("prompt_tokens") or 0),
@@ -173,6 +170,11 @@ def decision_line(decision: Decision, decision_ms: float, text_preview: str | No
     if text_preview is not None:
         fields.append(f"preview={text_preview}")
     return " ".join(fields)
+
+
+def outcome_line(outcome: str, record: dict, served: Any, latency_ms: float) -> str:
+    return (f"{outcome} virtual_model={record.get('virtual_model')} pool={record.get('pool')} "
+            f"served_by={served} latency_ms={latency_ms:.0f}")
 
 
 def _metadata(data: dict, endpoint: str) -> dict:

@@ -54,20 +54,8 @@ class Decision(NamedTuple):  # not a frozen dataclass: built per request (see re
         return _remembered(_reason_summary, self.reasons, self.decided_by, self.note, limit)
 
     def to_metadata(self) -> dict[str, Any]:
-        return {
-            "virtual_model": self.virtual_model,
-            "pool": self.pool,
-            "tier": self.tier,
-            "tier_index": self.tier_index,
-            "score": self.score,
-            "reasons": [{"feature": r.feature, "weight": r.weight} for r in self.reasons],
-            "classifier": self.scorer,
-            "decided_by": self.decided_by,
-            "note": self.note,
-            "session": self.session,
-            "shadow": self.shadow,
-            "endpoint": self.endpoint,
-        }
+        """The decision as plain data: a fresh dict, whose `reasons` list equal decisions share."""
+        return dict(_remembered(_metadata, self))
 
     def headers(self) -> dict[str, str]:
         return dict(_remembered(_headers, self))
@@ -79,6 +67,24 @@ def _reason_summary(reasons: tuple[Reason, ...], decided_by: str, note: str | No
     strongest = sorted(reasons, key=lambda reason: abs(reason.weight), reverse=True)[:limit]
     features = " ".join(str(reason) for reason in strongest) or "no features"
     return f"{decided_by}: " + (f"{note}; {features}" if note else features)
+
+
+@functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
+def _metadata(decision: Decision) -> dict[str, Any]:
+    return {
+        "virtual_model": decision.virtual_model,
+        "pool": decision.pool,
+        "tier": decision.tier,
+        "tier_index": decision.tier_index,
+        "score": decision.score,
+        "reasons": [{"feature": r.feature, "weight": r.weight} for r in decision.reasons],
+        "classifier": decision.scorer,
+        "decided_by": decision.decided_by,
+        "note": decision.note,
+        "session": decision.session,
+        "shadow": decision.shadow,
+        "endpoint": decision.endpoint,
+    }
 
 
 @functools.lru_cache(maxsize=DECISIONS_REMEMBERED)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.logs import log
@@ -24,16 +24,15 @@ COUNTER_FLUSH_SECONDS = 0.5
 STICKY_DECISIONS = frozenset({"score", "scenario:thinking"})
 
 
-@dataclass(frozen=True)
-class RouteRequest:
+# NamedTuples, not frozen dataclasses: built for every request (see request.TurnView).
+class RouteRequest(NamedTuple):
     endpoint: str
     body: dict[str, Any]
-    headers: Mapping[str, str] = field(default_factory=dict)
-    caller: Caller = field(default_factory=Caller)
+    headers: Mapping[str, str] = MappingProxyType({})
+    caller: Caller = Caller()
 
 
-@dataclass(frozen=True)
-class Routed:
+class Routed(NamedTuple):
     decision: Decision
     turn: TurnView
 

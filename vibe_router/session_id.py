@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -13,6 +14,9 @@ GENERIC_HEADER = "x-session-id"
 CLAUDE_CODE_HEADER = "x-claude-code-session-id"
 CODEX_HEADERS = ("session-id", "thread-id")
 MAX_ID_CHARS = 200
+# An agent's requests repeat one id (or one first message) call after call: the id, its digest
+# and a parsed Claude Code user_id are made once per conversation, not once per request.
+SESSIONS_REMEMBERED = 256
 
 
 @dataclass(frozen=True)
@@ -42,19 +46,29 @@ def find_session_id(
     lowered = {str(k).lower(): v for k, v in headers.items()}
     for name in (extra_header, GENERIC_HEADER):
         if name and _usable(lowered.get(name.lower())):
-            return SessionId(_clip(lowered[name.lower()]), f"header:{name.lower()}")
+            return _session(lowered[name.lower()], f"header:{name.lower()}")
     if _usable(lowered.get(CLAUDE_CODE_HEADER)):
-        return SessionId(_clip(lowered[CLAUDE_CODE_HEADER]), "claude-code")
+        return _session(lowered[CLAUDE_CODE_HEADER], "claude-code")
     from_metadata = _claude_code_metadata_session(body.get("metadata"))
     if from_metadata:
-        return SessionId(from_metadata, "claude-code")
+        return _session(from_metadata, "claude-code")
     if _usable(body.get("prompt_cache_key")):
-        return SessionId(_clip(body["prompt_cache_key"]), "codex")
+        return _session(body["prompt_cache_key"], "codex")
     for name in CODEX_HEADERS:
         if _usable(lowered.get(name)):
-            return SessionId(_clip(lowered[name]), "codex")
+            return _session(lowered[name], "codex")
     if _usable(body.get("litellm_session_id")):
-        return SessionId(_clip(body["litellm_session_id"]), "litellm")
+        return _session(body["litellm_session_id"], "litellm")
+    return _hashed_session(api_key, first_text)
+
+
+@functools.lru_cache(maxsize=SESSIONS_REMEMBERED)
+def _session(value: str, source: str) -> SessionId:
+    return SessionId(_clip(value), source)
+
+
+@functools.lru_cache(maxsize=SESSIONS_REMEMBERED)
+def _hashed_session(api_key: str, first_text: str) -> SessionId:
     digest = hashlib.sha256(f"{api_key}\x00{first_text}".encode("utf-8", "replace")).hexdigest()
     return SessionId(f"hash:{digest[:32]}", "hash")
 
@@ -64,18 +78,27 @@ def _claude_code_metadata_session(metadata: Any) -> str | None:
     if not isinstance(metadata, Mapping):
         return None
     user_id = metadata.get("user_id")
-    if isinstance(user_id, str) and user_id.startswith("{"):
-        try:
-            user_id = json.loads(user_id)
-        except ValueError:
-            return None
+    if isinstance(user_id, str):
+        return _session_in_user_id(user_id)
     if isinstance(user_id, Mapping):
         found = user_id.get("session_id")
         return _clip(found) if _usable(found) else None
-    if isinstance(user_id, str) and "_session_" in user_id:
-        found = user_id.rsplit("_session_", 1)[1]
-        return _clip(found) if _usable(found) else None
     return None
+
+
+@functools.lru_cache(maxsize=SESSIONS_REMEMBERED)
+def _session_in_user_id(user_id: str) -> str | None:
+    if user_id.startswith("{"):
+        try:
+            parsed = json.loads(user_id)
+        except ValueError:
+            return None
+        found = parsed.get("session_id") if isinstance(parsed, dict) else None
+    elif "_session_" in user_id:
+        found = user_id.rsplit("_session_", 1)[1]
+    else:
+        return None
+    return _clip(found) if _usable(found) else None
 
 
 def _usable(value: Any) -> bool:
