@@ -28,8 +28,8 @@ import httpx
 from bench.bodies import DEFAULT_BODY_BYTES, KINDS, PATHS, bodies_for, chosen_kinds
 from bench.load import Batch, Target, new_client, run_batch
 from bench.overhead_report import markdown_table, summarize
-from bench.report import add_output_arguments, command_line, machine, write_outputs
-from bench.stack import Stack, decision_ms, descendants, rss_mb, start_stack
+from bench.report import RESULTS_DIR, add_output_arguments, command_line, machine, write_outputs
+from bench.stack import PLUGINS, Stack, decision_ms, descendants, rss_mb, start_stack
 from tests.support.processes import Proxy
 from vibe_router.logs import FLUSH_SECONDS
 
@@ -255,6 +255,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "differ by a few percent for as long as they run (default 1)")
     parser.add_argument("--max-seconds", type=float, default=1200,
                         help="stop sending after this long (default 1200)")
+    parser.add_argument("--plugin", choices=PLUGINS, default=PLUGINS[0],
+                        help="what the proxy with a plugin loads: vibe-router, or floor (bench/floor_plugin.py: "
+                             "the cheapest pool of each virtual model, no decision); its README section is "
+                             "bench-overhead_floor (default vibe-router)")
     add_output_arguments(parser, NAME)
     args = parser.parse_args(argv)
     args.kinds = chosen_kinds(parser, args.kinds)
@@ -263,6 +267,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if min(numbers) < 1 or args.warmup < 0:
         parser.error("counts must be >= 1 (--warmup >= 0)")
     args.batches = min(args.batches, args.requests)
+    args.name = NAME if args.plugin == PLUGINS[0] else f"{NAME}_{args.plugin}"
+    if args.json == RESULTS_DIR / f"{NAME}.json":
+        args.json = RESULTS_DIR / f"{args.name}.json"
     return args
 
 
@@ -276,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-overhead-") as directory:
             print(f"start {start}/{args.restarts}: the upstream ({args.upstream}) and the LiteLLM proxies...",
                   file=sys.stderr)
-            stack = start_stack(Path(directory), args.upstream, args.workers, args.control)
+            stack = start_stack(Path(directory), args.upstream, args.workers, args.control, plugin=args.plugin)
             try:
                 if run is None:
                     run = Run(args, stack, build_targets(stack, bodies), started + args.max_seconds)
@@ -288,13 +295,14 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 stack.stop()
     assert run is not None
-    settings = {key: value for key, value in vars(args).items() if key not in ("json", "markdown", "update_readme")}
+    settings = {key: value for key, value in vars(args).items()
+                if key not in ("json", "markdown", "update_readme", "name")}
     plans = {phase: dict(zip(("rounds", "batch", "concurrency"), phase_plan(args, phase), strict=True))
              for phase in PHASES}
     results = summarize(run, {**settings, "phases": plans}, {k: len(t.body) for k, t in run.targets["with"].items()})
     results = {"benchmark": NAME, "command": command_line("bench.overhead", argv), "machine": machine(),
                **results, "elapsed_s": round(time.monotonic() - started, 1)}
-    write_outputs(args, NAME, results, markdown_table(results))
+    write_outputs(args, args.name, results, markdown_table(results))
     return 0 if results["failed_requests"] == 0 and results["complete"] else 1
 
 

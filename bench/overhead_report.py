@@ -10,6 +10,10 @@ from bench.bodies import PATHS, VIRTUAL_MODELS
 from bench.report import fmt, percentile
 from bench.stack import CONTROL
 
+PLUGIN_LABELS = {
+    "vibe-router": "vibe-router",
+    "floor": "the floor plugin (`bench/floor_plugin.py`: each virtual model to its cheapest pool, no decision)",
+}
 TARGETS = {"throughput_ratio_min": 0.97, "added_p50_ms_max": 0.5, "rss_added_mb_max": 30.0}
 BOOTSTRAP_ROUNDS = 400
 SATURATED_CORE_SHARE = 0.85
@@ -287,7 +291,8 @@ def markdown_table(results: dict[str, Any]) -> str:
     restarts = s.get("restarts", 1)
     lines = [
         f"Measured with `{results['command']}` ({m['cpus']} CPUs, LiteLLM {m['litellm']}, {m['when'][:10]}). "
-        f"The proxy with vibe-router, asked for the virtual model, against the same proxy without it (no "
+        f"The proxy with {PLUGIN_LABELS[s.get('plugin', 'vibe-router')]}, asked for the virtual model, against the "
+        f"same proxy without it (no "
         f"`callbacks`), asked for the pool the plugin picks for that body, so both serve the same deployment; "
         f"same upstream "
         f"({s['upstream']}), {s['workers']} worker(s), {'streaming' if s['stream'] else 'non-streaming'}"
@@ -324,8 +329,8 @@ def markdown_table(results: dict[str, Any]) -> str:
         + (f", control {fmt(cpu_all[CONTROL])} ms" if control else "")
         + f" (ratio without / with {fmt(cpu_all.get('ratio'), 3)}).",
         _full_gc_line(results["traffic"], control),
-        f"- vibe-router's own decision inside the hook (`decision_ms` in its log): p50 {fmt(hook['p50'], 3)} ms, "
-        f"p99 {fmt(hook['p99'], 3)} ms over {hook['count']} requests.",
+        *([f"- vibe-router's own decision inside the hook (`decision_ms` in its log): p50 {fmt(hook['p50'], 3)} "
+           f"ms, p99 {fmt(hook['p99'], 3)} ms over {hook['count']} requests."] if hook["count"] else []),
         f"- Upstream alone at concurrency {s['concurrency']}: {upstream}. In the throughput phase the load "
         f"generator used {fmt(share['client'])} and the upstream {fmt(share['upstream'])} of a core. "
         f"Bottleneck: {results['bottleneck']}.",

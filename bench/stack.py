@@ -59,16 +59,24 @@ def start_upstream(kind: str, timeout: float = 20.0) -> EchoUpstream:
     return upstream
 
 
+def _floor_plugin(document: dict[str, Any]) -> None:
+    document.setdefault("litellm_settings", {})["callbacks"] = "bench.floor_plugin.instance"
+
+
 def _without_plugin(document: dict[str, Any]) -> None:
     settings = document.get("litellm_settings") or {}
     settings.pop("callbacks", None)
     document["litellm_settings"] = settings
 
 
-def write_configs(directory: Path, control: bool = False) -> dict[str, Path]:
-    """variant -> config file: config_final.yaml as is, and without the callbacks entry."""
+PLUGINS = ("vibe-router", "floor")  # what the proxy "with" a plugin loads (floor: bench/floor_plugin.py)
+
+
+def write_configs(directory: Path, control: bool = False, plugin: str = "vibe-router") -> dict[str, Path]:
+    """variant -> config file: config_final.yaml as is (or with the floor plugin), and without the callbacks entry."""
     configs = {
-        "with": config_variant(directory, lambda document: None, "with_plugin.yaml"),
+        "with": config_variant(directory, _floor_plugin if plugin == "floor" else lambda document: None,
+                               "with_plugin.yaml"),
         "without": config_variant(directory, _without_plugin, "without_plugin.yaml"),
     }
     if control:
@@ -123,15 +131,16 @@ class Stack:
 
 
 def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: bool = False,
-                timeout: float = 180, hook_clocks: bool = False) -> Stack:
+                timeout: float = 180, hook_clocks: bool = False, plugin: str = "vibe-router") -> Stack:
     """The upstream and the proxies (started side by side), with identical environments.
 
     `hook_clocks`: every proxy times its hook dispatchers (bench/proxy_watch/vibe_bench_hook_clock.py).
+    `plugin`: what the proxy "with" the plugin loads (PLUGINS).
     """
     for name in UNSHARED_ENV:
         os.environ.pop(name, None)
     upstream = start_upstream(upstream_kind)
-    configs = write_configs(directory, control)
+    configs = write_configs(directory, control, plugin)
     gc_logs = directory / "gc"
     gc_logs.mkdir(exist_ok=True)
     env = {**pool_env(SimpleNamespace(url=upstream.url)), "VIBE_ROUTER_CONFIG": str(configs["with"]),

@@ -95,18 +95,34 @@ def test_overhead_smoke(tmp_path: Path) -> None:
     assert markdown.strip() in text and "old overhead" not in text and "old decisions" in text
 
 
-def test_overhead_restarts_pool_the_rounds_of_every_start(tmp_path: Path) -> None:
+def tiny_chat_overhead(tmp_path: Path, *options: str) -> tuple[dict[str, Any], str]:
+    """bench.overhead on chat traffic alone, 4 requests per proxy and phase, no A/A control: (results, table)."""
     out, table = tmp_path / "overhead.json", tmp_path / "overhead.md"
     run_bench("bench.overhead", "--kinds", "chat", "--requests", "4", "--batches", "2", "--latency-batch", "2",
-              "--warmup", "1", "--concurrency", "2", "--no-control", "--restarts", "2", "--json", str(out),
+              "--warmup", "1", "--concurrency", "2", "--no-control", *options, "--json", str(out),
               "--markdown", str(table))
-    data: dict[str, Any] = json.loads(out.read_text())
+    return json.loads(out.read_text()), table.read_text()
+
+
+def test_overhead_restarts_pool_the_rounds_of_every_start(tmp_path: Path) -> None:
+    data, markdown = tiny_chat_overhead(tmp_path, "--restarts", "2")
     assert data["complete"] is True and data["failed_requests"] == 0
     assert data["planned_per_cell"] == {"latency": 8, "throughput": 8}
     assert data["requests"] == 2 * 2 * 4 * 2  # proxies x phases x requests x starts
     assert data["traffic"]["chat"]["comparison"]["cpu_throughput_ratio_per_round"]["rounds"] == 4
     assert data["hook_decision_ms"]["count"] == 2 * 4 * 2
-    assert "all started 2 times, rounds pooled" in table.read_text()
+    assert "all started 2 times, rounds pooled" in markdown
+
+
+def test_overhead_floor_plugin_rewrites_the_model_without_deciding(tmp_path: Path) -> None:
+    data, markdown = tiny_chat_overhead(tmp_path, "--plugin", "floor")
+    assert data["settings"]["plugin"] == "floor" and data["failed_requests"] == 0 and data["complete"] is True
+    for phase in ("latency", "throughput"):
+        with_plugin, without = data["traffic"]["chat"]["with"][phase], data["traffic"]["chat"]["without"][phase]
+        assert with_plugin["routed_by_plugin"] == 4 and without["routed_by_plugin"] == 0
+        assert with_plugin["model_groups"] == without["model_groups"] == {ROUTED_POOLS["chat"]: 4}
+    assert data["hook_decision_ms"]["count"] == 0  # vibe-router was not loaded: no decision lines
+    assert "The proxy with the floor plugin" in markdown and "own decision inside the hook" not in markdown
 
 
 def test_decisions_smoke(tmp_path: Path) -> None:
