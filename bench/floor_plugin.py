@@ -14,7 +14,7 @@ from typing import Any
 from litellm.integrations.custom_logger import CustomLogger
 
 from vibe_router.config import load_config, resolve_config_path
-from vibe_router.plugin import METADATA_FIELD
+from vibe_router.plugin import METADATA_KEY, find_record, request_metadata
 from vibe_router.policy import CALL_TYPE_ENDPOINTS, HEADER_PREFIX
 
 HEADER_NAMES = ("virtual-model", "pool", "tier", "score", "reason", "decided-by", "session")
@@ -36,21 +36,15 @@ class FloorPlugin(CustomLogger):
         if pool is None:
             return data
         data["model"] = pool
-        metadata = data.get(METADATA_FIELD[endpoint])
-        if not isinstance(metadata, dict):
-            metadata = data[METADATA_FIELD[endpoint]] = {}
-        metadata["vibe_router"] = {"virtual_model": virtual, "pool": pool}
+        request_metadata(data, endpoint)[METADATA_KEY] = {"virtual_model": virtual, "pool": pool}
         return data
 
     async def async_post_call_response_headers_hook(
         self, data: dict, user_api_key_dict: Any, response: Any, request_headers: Any = None,
         litellm_call_info: Any = None,
     ) -> dict[str, str] | None:
-        for field in ("metadata", "litellm_metadata"):
-            record = (data.get(field) or {}).get("vibe_router")
-            if isinstance(record, dict):
-                return dict(self.headers[record["virtual_model"]])
-        return None
+        record = find_record(data)
+        return dict(self.headers[record["virtual_model"]]) if record else None
 
 
 def _build() -> FloorPlugin:

@@ -72,7 +72,7 @@ def _without_plugin(document: dict[str, Any]) -> None:
 PLUGINS = ("vibe-router", "floor")  # what the proxy "with" a plugin loads (floor: bench/floor_plugin.py)
 
 
-def write_configs(directory: Path, control: bool = False, plugin: str = "vibe-router") -> dict[str, Path]:
+def write_configs(directory: Path, control: bool = False, plugin: str = PLUGINS[0]) -> dict[str, Path]:
     """variant -> config file: config_final.yaml as is (or with the floor plugin), and without the callbacks entry."""
     configs = {
         "with": config_variant(directory, _floor_plugin if plugin == "floor" else lambda document: None,
@@ -131,7 +131,7 @@ class Stack:
 
 
 def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: bool = False,
-                timeout: float = 180, hook_clocks: bool = False, plugin: str = "vibe-router") -> Stack:
+                timeout: float = 180, hook_clocks: bool = False, plugin: str = PLUGINS[0]) -> Stack:
     """The upstream and the proxies (started side by side), with identical environments.
 
     `hook_clocks`: every proxy times its hook dispatchers (bench/proxy_watch/vibe_bench_hook_clock.py).

@@ -71,7 +71,7 @@ class VibeRouter(CustomLogger):
                 virtual.name, endpoint, type(exc).__name__,
             )
             data["model"] = virtual.name
-            _metadata(data, endpoint)[METADATA_KEY] = RoutingRecord(virtual_model=virtual.name, fail_open=True)
+            request_metadata(data, endpoint)[METADATA_KEY] = RoutingRecord(virtual_model=virtual.name, fail_open=True)
             self.router.count_fields(virtual.name, {"fail_open": 1})
         return data
 
@@ -93,7 +93,7 @@ class VibeRouter(CustomLogger):
 
     async def _route(self, endpoint: str, data: dict, user_api_key_dict: Any) -> None:
         started = time.perf_counter()
-        metadata = _metadata(data, endpoint)
+        metadata = request_metadata(data, endpoint)
         request = RouteRequest(endpoint, data, _request_headers(data, metadata), _caller(user_api_key_dict, metadata))
         routed = await self.router.route(request)
         if routed is None:
@@ -116,7 +116,7 @@ class VibeRouter(CustomLogger):
         request_headers: Any = None,
         litellm_call_info: Any = None,
     ) -> dict[str, str] | None:
-        record = _find_record(data)
+        record = find_record(data)
         if not record or record.get("fail_open"):
             return {"x-vibe-router-fail-open": "true"} if record else None
         headers = record.get("headers")
@@ -130,7 +130,7 @@ class VibeRouter(CustomLogger):
 
     def _log_outcome(self, outcome: str, kwargs: dict, start_time: Any, end_time: Any) -> None:
         try:
-            record = _find_record(kwargs.get("litellm_params") or {}) or _find_record(kwargs)
+            record = find_record(kwargs.get("litellm_params") or {}) or find_record(kwargs)
             if not record:
                 return
             latency_ms = (end_time - start_time).total_seconds() * 1000
@@ -177,7 +177,8 @@ def outcome_line(outcome: str, record: dict, served: Any, latency_ms: float) -> 
             f"served_by={served} latency_ms={latency_ms:.0f}")
 
 
-def _metadata(data: dict, endpoint: str) -> dict:
+def request_metadata(data: dict, endpoint: str) -> dict:
+    """Where LiteLLM keeps this request's metadata (made when the body has none)."""
     field = METADATA_FIELD[endpoint]
     metadata = data.get(field)
     if not isinstance(metadata, dict):
@@ -205,7 +206,8 @@ def _caller(user_api_key_dict: Any, metadata: dict) -> Caller:
     )
 
 
-def _find_record(container: dict) -> dict | None:
+def find_record(container: dict) -> dict | None:
+    """The routing record in a request body's (or a logging event's) metadata, if any."""
     for field in ("metadata", "litellm_metadata"):
         metadata = container.get(field)
         if isinstance(metadata, dict) and isinstance(metadata.get(METADATA_KEY), dict):

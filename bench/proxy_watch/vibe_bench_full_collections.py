@@ -3,7 +3,7 @@ set: each full garbage collection (of the oldest generation) appends its CPU sec
 wall-clock seconds, one line, to `<VIBE_BENCH_GC_DIR>/<pid>.log`.
 
 Full collections of LiteLLM's heap take about half a second and come every few hundred
-requests, in every proxy; where they land moves a proxy's CPU per request by more than the
+requests, in every proxy; where they land moves a proxy's CPU per request by as much as the
 plugin costs. The log lets the benchmark report CPU per request and requests per second outside
 them, and how often each proxy paid for one.
 """
