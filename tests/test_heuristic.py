@@ -299,6 +299,13 @@ def test_repeated_decisions_explain_themselves_the_same_way(policy: Policy) -> N
     as_list = other._replace(reasons=list(other.reasons))  # a custom scorer's reasons, unhashable
     assert as_list.headers() == other.headers()
     assert as_list.reason_summary(limit=1) == other.reason_summary(limit=1)
+    record = other.record()
+    assert record == {**other.to_metadata(), "headers": other.headers()}
+    record["pool"] = "changed by a caller"
+    assert other.record()["pool"] == decision.pool
+    assert as_list.record() == other.record()
+    assert as_list.log_fields() == other.log_fields()
+    assert 'session=abc' in other.log_fields() and 'reasons="score: why; a-3 b+1"' in other.log_fields()
 
 
 def test_non_virtual_model_is_not_routed(policy: Policy) -> None:

@@ -42,3 +42,14 @@ def test_the_memo_is_bounded() -> None:
     for number in range(MEMO_SIZE + 10):
         housekeeping.matches(turn(f"system prompt {number}"), "auto-chat")
     assert len(housekeeping._in_system) <= MEMO_SIZE
+
+
+def test_alternating_system_texts_are_each_judged_on_their_own() -> None:
+    # The last system text is remembered beside the memo; another one in between must not borrow its verdict.
+    housekeeping = Housekeeping()
+    titled, plain = "Write a 5-10 word title for the conversation.", "You are Claude Code."
+    for _ in range(3):
+        assert housekeeping.matches(turn(titled), "auto-chat") == "title-or-summary"
+        equal_copy = "".join(["You are ", "Claude Code."])  # equal to `plain`, not the same object
+        assert housekeeping.matches(turn(equal_copy), "auto-chat") is None
+        assert housekeeping.matches(turn(plain), "auto-chat") is None

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from vibe_router import sessions
+from vibe_router.headers import lowercase_headers
 from vibe_router.session_id import MAX_ID_CHARS, SessionId, find_session_id
 from vibe_router.sessions import LocalStore, RedisSettings, SessionStore
 
@@ -78,6 +79,13 @@ def test_configured_header_name_and_header_names_are_case_insensitive() -> None:
     assert find({}, {"X-Session-ID": "generic"}).value == "generic"
     assert find({}, {"X-Claude-Code-Session-Id": "cc"}) == SessionId("cc", "claude-code")
     assert find({}, {"Thread-ID": "t1"}) == SessionId("t1", "codex")
+
+
+def test_headers_are_lowercased_once_per_request() -> None:
+    lowered = lowercase_headers({"X-Session-ID": "s1", 7: "x"})
+    assert lowered == {"x-session-id": "s1", "7": "x"}
+    assert lowercase_headers(lowered) is lowered  # the router lowers them once, every reader reuses that
+    assert find({}, lowered) == SessionId("s1", "header:x-session-id")
 
 
 def test_configured_header_absent_falls_back_to_the_generic_header() -> None:

@@ -130,6 +130,22 @@ def test_the_cache_is_bounded_in_conversations_and_in_text() -> None:
     assert cache.hits == 0 and len(cache) == 1
 
 
+def test_a_growing_conversation_keeps_one_entry_and_counts_its_text_once() -> None:
+    cache = ConversationCache(max_conversations=3, max_chars=10_000)
+    messages = [{"role": "user", "content": "open the repo"}]
+    for number in range(6):
+        turn = [{"role": "assistant", "content": "x" * 500}, {"role": "user", "content": f"q{number}"}]
+        messages = [*parsed(messages), *turn]
+        view = cached_view(cache, "chat", {"messages": messages})
+        assert view == build_view("chat", {"messages": messages})._replace(resumed=0)
+        assert len(cache) == 1
+        assert cache._chars == view.total_chars + 1  # the entry grew in place: its old size is not counted twice
+    assert cache.hits == 5
+    messages = [*parsed(messages), {"role": "assistant", "content": "y" * 7_000}]
+    cached_view(cache, "chat", {"messages": messages})
+    assert len(cache) == 0  # grown past what the cache may keep alive: dropped, as a new entry would be
+
+
 def test_conversations_with_the_same_opening_keep_their_own_states() -> None:
     cache = ConversationCache()
     a = [OPENING, {"role": "assistant", "content": "a"}, {"role": "user", "content": "hi"}]

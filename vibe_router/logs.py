@@ -116,8 +116,9 @@ def request_line(level: int, message: str | Callable[..., str], *args: Any) -> N
     """
     if not log.isEnabledFor(level):
         return
-    if log.handlers != [_handler] or log.filters or _handler.filters or level < _handler.level \
-            or type(_handler.formatter) is not LineFormatter:
+    handlers = log.handlers
+    if len(handlers) != 1 or handlers[0] is not _handler or log.filters or _handler.filters \
+            or level < _handler.level or type(_handler.formatter) is not LineFormatter:
         log.log(level, "%s", message if isinstance(message, str) else message(*args))
         return
     _handler.add(time.time(), logging.getLevelName(level), message, args)

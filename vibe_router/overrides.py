@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from vibe_router.headers import lowercase_headers
+
 # The tag and one space beside it: "a [[route:x]] b" -> "a b", "[[route:x]] hi" -> "hi".
 TAG = re.compile(r"\s\[\[route:([A-Za-z0-9_-]{1,40})\]\]|\[\[route:([A-Za-z0-9_-]{1,40})\]\]\s?", re.IGNORECASE)
 DEFAULT_HEADER = "x-vibe-route"
@@ -48,9 +50,9 @@ class Override:
 
 def requested_override(headers: Mapping[str, str], text: str, settings: OverrideSettings) -> Override | None:
     """The tier the request asks for, if any (permission is checked separately)."""
-    for name, value in headers.items():
-        if str(name).lower() == settings.header and isinstance(value, str) and value.strip():
-            return Override(value.strip().lower(), "header")
+    value = lowercase_headers(headers).get(settings.header)
+    if isinstance(value, str) and value.strip():
+        return Override(value.strip().lower(), "header")
     if settings.inline_tag and "[[" in text and "[[route:" in text.lower():
         found = TAG.search(text)
         if found:

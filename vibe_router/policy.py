@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, TypeVar
 from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.request import TurnView, build_view, conversation_of
 from vibe_router.scoring import Reason
+from vibe_router.scoring.base import Score
 from vibe_router.scoring.memo import ScoreMemo
 from vibe_router.view_cache import ConversationCache
 
@@ -60,6 +61,14 @@ class Decision(NamedTuple):  # not a frozen dataclass: built per request (see re
     def headers(self) -> dict[str, str]:
         return dict(_remembered(_headers, self))
 
+    def log_fields(self) -> str:
+        """The decision as `key=value` fields of the ROUTING DECISION log line."""
+        return _remembered(_log_fields, self)
+
+    def record(self) -> dict[str, Any]:
+        """`to_metadata()` with `headers()` under "headers": a fresh dict, made with one cache look-up."""
+        return dict(_remembered(_record, self))
+
 
 # A tool loop repeats one decision call after call, so its texts are made once.
 @functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
@@ -85,6 +94,27 @@ def _metadata(decision: Decision) -> dict[str, Any]:
         "shadow": decision.shadow,
         "endpoint": decision.endpoint,
     }
+
+
+@functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
+def _log_fields(decision: Decision) -> str:
+    return " ".join((
+        f"virtual_model={decision.virtual_model}",
+        f"pool={decision.pool}",
+        f"tier={decision.tier}",
+        f"score={decision.score:g}",
+        f"decision={decision.label}",
+        f"endpoint={decision.endpoint}",
+        f"classifier={decision.scorer}",
+        f'reasons="{decision.reason_summary(limit=8)}"',
+        f"decided_by={decision.decided_by}",
+        f"session={decision.session or '-'}",
+    ))
+
+
+@functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
+def _record(decision: Decision) -> dict[str, Any]:
+    return {**_remembered(_metadata, decision), "headers": _remembered(_headers, decision)}
 
 
 @functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
@@ -152,49 +182,60 @@ class Policy:
         virtual = self.config.virtual_model_for(model)
         if virtual is None:
             raise ValueError(f"{model!r} is not a virtual model")
+        return self.decide_for(virtual, model, turn, session)
+
+    def decide_for(self, virtual: VirtualModel, model: str, turn: TurnView, session: str | None = None) -> Decision:
+        """`decide_view` for the virtual model that `model` routes as."""
         score = self.scores.score(virtual.scorer, turn) if self.scores is not None else virtual.scorer.score(turn)
-
-        def decision(index: int, decided_by: str = "score", note: str = "", pool: str | None = None) -> Decision:
-            """The decision for a tier of the ladder, or for a pool outside it (`pool`, tier = scenario)."""
-            index = _ladder_index(virtual, index)
-            tier = virtual.tiers[index]
-            return Decision(
-                virtual_model=virtual.name,
-                pool=pool or tier.pool,
-                tier=decided_by.removeprefix("scenario:") if pool else tier.name,
-                tier_index=len(virtual.tiers) if pool else index,
-                score=round(score.value, 4),
-                reasons=score.reasons,
-                scorer=virtual.scorer_name,
-                endpoint=turn.endpoint,
-                decided_by=decided_by,
-                note=note,
-                session=session,
-                shadow=virtual.shadow,
-                in_ladder=pool is None,
-            )
-
         scenario = virtual.scenarios.route(turn, model)
         if scenario is not None:
             name, detail, target = scenario
             if target is not None and target.pool is not None:
-                return decision(0, f"scenario:{name}", detail, pool=target.pool)
+                return _decision(virtual, score, turn, session, 0, f"scenario:{name}", detail, target.pool)
             index = 0 if target is None else virtual.tier_index(target.tier or "")
-            return decision(index, f"scenario:{name}", detail)
+            return _decision(virtual, score, turn, session, index, f"scenario:{name}", detail)
         index = virtual.tiers.index(virtual.tier_for(score.value))
         thinking = virtual.scenarios.thinking
         if thinking is not None and thinking.matches(turn):
             floor = virtual.tier_index(thinking.min_tier)
             if floor > index:
                 effort = turn.reasoning_effort or "thinking"
-                return decision(floor, "scenario:thinking", f"{effort} sets the minimum tier")
-        return decision(index)
+                return _decision(virtual, score, turn, session, floor, "scenario:thinking",
+                                 f"{effort} sets the minimum tier")
+        return _decision(virtual, score, turn, session, index)
+
+
+def _decision(virtual: VirtualModel, score: Score, turn: TurnView, session: str | None, index: int,
+              decided_by: str = "score", note: str = "", pool: str | None = None) -> Decision:
+    """The decision for a tier of the ladder, or for a pool outside it (`pool`, tier = scenario)."""
+    index = _ladder_index(virtual, index)
+    tier = virtual.tiers[index]
+    return Decision(
+        virtual_model=virtual.name,
+        pool=pool or tier.pool,
+        tier=decided_by.removeprefix("scenario:") if pool else tier.name,
+        tier_index=len(virtual.tiers) if pool else index,
+        score=_rounded(score.value),
+        reasons=score.reasons,
+        scorer=virtual.scorer_name,
+        endpoint=turn.endpoint,
+        decided_by=decided_by,
+        note=note,
+        session=session,
+        shadow=virtual.shadow,
+        in_ladder=pool is None,
+    )
 
 
 def with_tier(virtual: VirtualModel, decision: Decision, index: int) -> Decision:
     index = _ladder_index(virtual, index)
     tier = virtual.tiers[index]
     return decision._replace(pool=tier.pool, tier=tier.name, tier_index=index, in_ladder=True)
+
+
+@functools.lru_cache(maxsize=DECISIONS_REMEMBERED)  # round(x, 4) formats x as decimal digits: remember it
+def _rounded(score: float) -> float:
+    return round(score, 4)
 
 
 def _ladder_index(virtual: VirtualModel, index: int) -> int:

@@ -134,8 +134,8 @@ class _ViewBuilder:
         else:
             messages = _as_list(body.get("messages"))
         state = self._walk(messages, resume or WalkState())
-        system_parts = [self._plain_text(body.get("system")), self._plain_text(body.get("instructions"))]
-        system_text = bound("\n".join(part for part in (*system_parts, *state.system_parts) if part), self.limit)
+        system_text = _joined(self._plain_text(body.get("system")), self._plain_text(body.get("instructions")),
+                              state.system_parts, self.limit)
         text = state.newest
         continuation = self._is_continuation(messages)
         effort = _reasoning_effort(body)
@@ -222,7 +222,10 @@ class _ViewBuilder:
                 return True
             if role != "user":
                 return False
-            parts = [part for part in _as_list(message.get("content")) if isinstance(part, dict)]
+            content = message.get("content")
+            if isinstance(content, str):
+                return False
+            parts = [part for part in _as_list(content) if isinstance(part, dict)]
             if not any(part.get("type") in TOOL_RESULT_PART_TYPES for part in parts):
                 return False
             words = (part.get("text") for part in parts if isinstance(part.get("text"), str))
@@ -293,6 +296,8 @@ class _ViewBuilder:
 
     def _plain_text(self, content: Any, depth: int = 0) -> str:
         """Concatenated text of content that is not the user's (also counts its size)."""
+        if content is None:
+            return ""
         if isinstance(content, str):
             self.total_chars += len(content)
             return bound(content, self.limit)
@@ -311,6 +316,13 @@ class _ViewBuilder:
         return bound("\n".join(piece for piece in pieces if piece), self.limit)
 
 
+def _joined(system: str, instructions: str, parts: tuple[str, ...], limit: int) -> str:
+    """The system text: every non-empty part on its own line, bounded."""
+    if not system and not instructions and len(parts) == 1:
+        return bound(parts[0], limit)  # the usual chat and Responses body: one system message
+    return bound("\n".join(part for part in (system, instructions, *parts) if part), limit)
+
+
 def _as_list(value: Any) -> list[Any]:
     if isinstance(value, list):
         return value
@@ -326,14 +338,14 @@ def _last_prompt(prompt: Any) -> Any:
 
 
 def _reasoning_effort(body: dict[str, Any]) -> str | None:
-    candidates = [body.get("reasoning_effort")]
+    effort = body.get("reasoning_effort")
+    if isinstance(effort, str) and effort:
+        return effort.lower()
     for key in ("reasoning", "output_config"):
         section = body.get(key)
-        if isinstance(section, dict):
-            candidates.append(section.get("effort"))
-    for candidate in candidates:
-        if isinstance(candidate, str) and candidate:
-            return candidate.lower()
+        effort = section.get("effort") if isinstance(section, dict) else None
+        if isinstance(effort, str) and effort:
+            return effort.lower()
     return None
 
 

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from vibe_router.config import RouterConfig, VirtualModel
+from vibe_router.headers import lowercase_headers
 from vibe_router.logs import log
 from vibe_router.overrides import Caller, requested_override, strip_tags
 from vibe_router.policy import Decision, Policy, with_tier
@@ -59,13 +60,13 @@ class Router:
         if virtual is None:
             return None
         turn = self.policy.view(request.endpoint, body)
-        override = requested_override(request.headers, turn.text, self.config.overrides)
+        headers = lowercase_headers(request.headers)
+        override = requested_override(headers, turn.text, self.config.overrides)
         if turn.double_brackets and strip_tags(body):
             turn = self.policy.view(request.endpoint, body, fresh=True)
-        session = find_session_id(
-            body, request.headers, request.caller.key_hash or "", turn.first_text, self.config.session_header
-        )
-        decision = self.policy.decide_view(model, turn, session.short)
+        session = find_session_id(body, headers, request.caller.key_hash or "", turn.first_text,
+                                  self.config.session_header)
+        decision = self.policy.decide_for(virtual, model, turn, session.short)
         if override is not None:
             forced = self._forced(virtual, decision, override.tier, override.source, request.caller)
             if forced is not None:

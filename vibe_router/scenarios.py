@@ -40,6 +40,7 @@ class Housekeeping:
     client_models: frozenset[str] = frozenset()
     # System text (its head) -> whether a pattern is in it: a conversation sends the same one every time.
     _in_system: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    _last_system: list[str | bool] = field(default_factory=list, compare=False, repr=False)  # [text, found]
 
     def matches(self, turn: TurnView, requested_model: str) -> str | None:
         if requested_model in self.client_models:
@@ -52,17 +53,18 @@ class Housekeeping:
 
     def _found(self, system: str, text: str) -> bool:
         """A pattern in `(system + "\n" + text).lower()`, with the system part looked at once per system text."""
-        in_system = self._in_system.get(system)
-        if in_system is None:
-            lowered = system.lower()
-            in_system = any(pattern in lowered for pattern in self.patterns)
-            if len(self._in_system) >= MEMO_SIZE:
-                self._in_system.clear()
-            self._in_system[system] = in_system
-        if in_system:
-            return True
-        lowered = text.lower()
-        if any(pattern in lowered for pattern in self.patterns):
+        last = self._last_system
+        if last and last[0] == system:  # the usual case, compared without hashing 4 KB of new text
+            in_system = last[1]
+        else:
+            in_system = self._in_system.get(system)
+            if in_system is None:
+                in_system = _holds_pattern(system, self.patterns)
+                if len(self._in_system) >= MEMO_SIZE:
+                    self._in_system.clear()
+                self._in_system[system] = in_system
+            last[:] = (system, in_system)
+        if in_system or _holds_pattern(text, self.patterns):
             return True
         spanning = self._spanning
         return bool(spanning) and any(pattern in (system + "\n" + text).lower() for pattern in spanning)
@@ -71,6 +73,14 @@ class Housekeeping:
     def _spanning(self) -> tuple[str, ...]:
         """The patterns that can span the system and the user's text: those holding a newline."""
         return tuple(pattern for pattern in self.patterns if "\n" in pattern)
+
+
+def _holds_pattern(text: str, patterns: tuple[str, ...]) -> bool:
+    lowered = text.lower()
+    for pattern in patterns:  # noqa: SIM110  (any() over a generator costs a function call more)
+        if pattern in lowered:
+            return True
+    return False
 
 
 @dataclass(frozen=True)

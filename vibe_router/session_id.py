@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from vibe_router.headers import lowercase_headers
+
 GENERIC_HEADER = "x-session-id"
 CLAUDE_CODE_HEADER = "x-claude-code-session-id"
 CODEX_HEADERS = ("session-id", "thread-id")
@@ -43,13 +45,14 @@ def find_session_id(
     extra_header: str | None = None,
 ) -> SessionId:
     """The first of: a session header, Claude Code's id, Codex's id, LiteLLM's, else a hash."""
-    lowered = {str(k).lower(): v for k, v in headers.items()}
+    lowered = lowercase_headers(headers)
     for name in (extra_header, GENERIC_HEADER):
         if name and _usable(lowered.get(name.lower())):
             return _session(lowered[name.lower()], f"header:{name.lower()}")
     if _usable(lowered.get(CLAUDE_CODE_HEADER)):
         return _session(lowered[CLAUDE_CODE_HEADER], "claude-code")
-    from_metadata = _claude_code_metadata_session(body.get("metadata"))
+    metadata = body.get("metadata")
+    from_metadata = _claude_code_metadata_session(metadata) if metadata else None
     if from_metadata:
         return _session(from_metadata, "claude-code")
     if _usable(body.get("prompt_cache_key")):
@@ -75,12 +78,14 @@ def _hashed_session(api_key: str, first_text: str) -> SessionId:
 
 def _claude_code_metadata_session(metadata: Any) -> str | None:
     """Claude Code puts `{"session_id": ...}` (JSON) or `..._session_<id>` in metadata.user_id."""
-    if not isinstance(metadata, Mapping):
+    if not isinstance(metadata, (dict, Mapping)):  # dict first: an ABC check is slow
         return None
     user_id = metadata.get("user_id")
+    if user_id is None:
+        return None
     if isinstance(user_id, str):
         return _session_in_user_id(user_id)
-    if isinstance(user_id, Mapping):
+    if isinstance(user_id, (dict, Mapping)):
         found = user_id.get("session_id")
         return _clip(found) if _usable(found) else None
     return None
@@ -102,7 +107,7 @@ def _session_in_user_id(user_id: str) -> str | None:
 
 
 def _usable(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
+    return value is not None and isinstance(value, str) and bool(value.strip())
 
 
 def _clip(value: str) -> str:

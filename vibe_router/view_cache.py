@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
 from typing import Any
 
 from vibe_router.request import WalkState
@@ -23,10 +22,14 @@ CANDIDATES_PER_KEY = 4  # conversations that open with the same first user messa
 KEY_CHARS = 256
 
 
-@dataclass(frozen=True, eq=False)  # entries are told apart by identity, never by comparing messages
 class _Entry:
-    messages: list[Any]
-    state: WalkState
+    """A remembered conversation; entries are told apart by identity, never by comparing messages."""
+
+    __slots__ = ("messages", "state")
+
+    def __init__(self, messages: list[Any], state: WalkState) -> None:
+        self.messages = messages
+        self.state = state
 
 
 class ConversationCache:
@@ -58,24 +61,34 @@ class ConversationCache:
             key, resumed = _key(endpoint, messages), None
         if key is None:
             return
-        kept = []
-        for entry in self._entries.pop(key, []):
-            if entry is resumed or entry.messages is messages:
-                self._forget(entry)
-            else:
-                kept.append(entry)
-        new = _Entry(messages, state)
-        self._conversations += 1
-        self._chars += _size(new)
-        for entry in kept[CANDIDATES_PER_KEY - 1:]:
-            self._forget(entry)
-        self._entries[key] = [new, *kept[: CANDIDATES_PER_KEY - 1]]
+        entries = self._entries.get(key)
+        if resumed is not None and entries and entries[0] is resumed:
+            # The usual call: the newest entry of a conversation has grown. It takes the new state in
+            # place (`_find` has already made its key the most recent).
+            self._chars += state.total_chars - resumed.state.total_chars
+            resumed.messages, resumed.state = messages, state
+        else:
+            self._replace(key, resumed, _Entry(messages, state))
         while self._entries and (self._conversations > self.max_conversations or self._chars > self.max_chars):
             for entry in self._entries.popitem(last=False)[1]:
                 self._forget(entry)
 
     def __len__(self) -> int:
         return self._conversations
+
+    def _replace(self, key: Hashable, resumed: _Entry | None, new: _Entry) -> None:
+        """Put `new` first under `key`, dropping the entry it resumed from (or one for the same list)."""
+        kept = []
+        for entry in self._entries.pop(key, []):
+            if entry is resumed or entry.messages is new.messages:
+                self._forget(entry)
+            else:
+                kept.append(entry)
+        self._conversations += 1
+        self._chars += _size(new)
+        for entry in kept[CANDIDATES_PER_KEY - 1:]:
+            self._forget(entry)
+        self._entries[key] = [new, *kept[: CANDIDATES_PER_KEY - 1]]
 
     def _find(self, endpoint: str, messages: list[Any]) -> _Entry | None:
         last = self._last
