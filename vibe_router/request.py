@@ -7,6 +7,7 @@ and `<environment_context>` blocks) are context, not the user's task.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, NamedTuple, Protocol
 
 from vibe_router.wrappers import DEFAULT_STRIPPER, WrapperStripper
@@ -134,8 +135,9 @@ class _ViewBuilder:
         else:
             messages = _as_list(body.get("messages"))
         state = self._walk(messages, resume or WalkState())
-        system_text = _joined(self._plain_text(body.get("system")), self._plain_text(body.get("instructions")),
-                              state.system_parts, self.limit)
+        system_parts = (self._plain_text(body.get("system")), self._plain_text(body.get("instructions")),
+                        *state.system_parts)
+        system_text = bound(_lines(system_parts), self.limit)
         text = state.newest
         continuation = self._is_continuation(messages)
         effort = _reasoning_effort(body)
@@ -257,7 +259,7 @@ class _ViewBuilder:
                 pieces.append(self._clean(part))
         if len(pieces) == 1:
             return bound(pieces[0], self.limit)
-        return bound("\n".join(piece for piece in pieces if piece), self.limit)
+        return bound(_lines(pieces), self.limit)
 
     def _clean(self, text: str) -> str:
         self.total_chars += len(text)
@@ -313,14 +315,12 @@ class _ViewBuilder:
                 inner = part.get("text", part.get("content"))
                 if inner is not None:
                     pieces.append(self._plain_text(inner, depth + 1))
-        return bound("\n".join(piece for piece in pieces if piece), self.limit)
+        return bound(_lines(pieces), self.limit)
 
 
-def _joined(system: str, instructions: str, parts: tuple[str, ...], limit: int) -> str:
-    """The system text: every non-empty part on its own line, bounded."""
-    if not system and not instructions and len(parts) == 1:
-        return bound(parts[0], limit)  # the usual chat and Responses body: one system message
-    return bound("\n".join(part for part in (system, instructions, *parts) if part), limit)
+def _lines(pieces: Iterable[str]) -> str:
+    """The non-empty pieces, one per line (filter, not a generator: this runs on every request)."""
+    return "\n".join(filter(None, pieces))
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -51,8 +51,7 @@ def find_session_id(
             return _session(lowered[name.lower()], f"header:{name.lower()}")
     if _usable(lowered.get(CLAUDE_CODE_HEADER)):
         return _session(lowered[CLAUDE_CODE_HEADER], "claude-code")
-    metadata = body.get("metadata")
-    from_metadata = _claude_code_metadata_session(metadata) if metadata else None
+    from_metadata = _claude_code_metadata_session(body.get("metadata"))
     if from_metadata:
         return _session(from_metadata, "claude-code")
     if _usable(body.get("prompt_cache_key")):
@@ -107,7 +106,7 @@ def _session_in_user_id(user_id: str) -> str | None:
 
 
 def _usable(value: Any) -> bool:
-    return value is not None and isinstance(value, str) and bool(value.strip())
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _clip(value: str) -> str:
