@@ -60,7 +60,9 @@ def start_upstream(kind: str, timeout: float = 20.0) -> EchoUpstream:
 
 
 def _floor_plugin(document: dict[str, Any]) -> None:
-    document.setdefault("litellm_settings", {})["callbacks"] = "bench.floor_plugin.instance"
+    # A list, as in config_final.yaml: a single string would replace LiteLLM's own callbacks (its
+    # budget limiter among them), and the floor proxy would do less work than the one without a plugin.
+    document.setdefault("litellm_settings", {})["callbacks"] = ["bench.floor_plugin.instance"]
 
 
 def _without_plugin(document: dict[str, Any]) -> None:

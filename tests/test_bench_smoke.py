@@ -16,8 +16,10 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+import yaml
 
 from bench.readme import MarkerError, markers, replace_between, update_file
+from bench.stack import write_configs
 from tests.support.processes import REPO_ROOT
 
 RUN_TIMEOUT = 240  # a bound for a stuck run; the tests take well under a minute
@@ -123,6 +125,15 @@ def test_overhead_floor_plugin_rewrites_the_model_without_deciding(tmp_path: Pat
         assert with_plugin["model_groups"] == without["model_groups"] == {ROUTED_POOLS["chat"]: 4}
     assert data["hook_decision_ms"]["count"] == 0  # vibe-router was not loaded: no decision lines
     assert "The proxy with the floor plugin" in markdown and "own decision inside the hook" not in markdown
+
+
+def test_the_floor_plugin_joins_litellms_callbacks_as_vibe_router_does(tmp_path: Path) -> None:
+    # A single string would replace LiteLLM's own callbacks, so the floor proxy would skip work the others do.
+    configs = write_configs(tmp_path, plugin="floor")
+    with_floor = yaml.safe_load(configs["with"].read_text(encoding="utf-8"))["litellm_settings"]["callbacks"]
+    shipped = yaml.safe_load((REPO_ROOT / "config_final.yaml").read_text(encoding="utf-8"))["litellm_settings"]
+    assert isinstance(shipped["callbacks"], list)
+    assert with_floor == ["bench.floor_plugin.instance"]
 
 
 def test_decisions_smoke(tmp_path: Path) -> None:
