@@ -2,13 +2,20 @@
 # deploy.sh — run the LiteLLM proxy with vibe-router.
 #
 #   ./deploy.sh                  Docker: preflight, docker compose up -d, wait for health, verify
-#   ./deploy.sh --local          no Docker: .venv + litellm on 127.0.0.1:${PORT:-4000}
-#   ./deploy.sh --local --demo   the same, with every pool pointed at the bundled echo upstream
+#   ./deploy.sh --local          no Docker: .venv + litellm on 127.0.0.1:$PORT
+#   ./deploy.sh --local --demo   the same, with every pool answered by the bundled echo upstream
 #   ./deploy.sh --down           stop what this script started (local processes and/or compose)
 #   ./deploy.sh --logs           follow the routing log lines
 #
-# Settings come from the environment, then .env, then the defaults below. VIBE_PYTHON names the
-# interpreter a new .venv is made with (default python3; CPython 3.12+ for production, see README).
+# Settings come from the environment, then .env, then these defaults:
+#   PORT=4000                the local proxy's port (--local)
+#   ECHO_PORT=8399           the echo upstream's port (--demo)
+#   LITELLM_MASTER_KEY       required, except with --demo, which generates one
+#   VIBE_PYTHON=python3      the interpreter a new .venv is made with: a name or a path
+#                            (CPython 3.12+ for production: docs/troubleshooting.md)
+#   VIBE_ROUTER_CONFIG       the LiteLLM config (default ./config_final.yaml)
+#   VIBE_RUN_DIR=.run        where the key, the pids and the logs of a local run are kept
+# A local run writes the master key to $VIBE_RUN_DIR/key and its settings to $VIBE_RUN_DIR/local.env.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,26 +37,14 @@ load_env_file() {  # KEY=VALUE lines; the environment wins over the file
   done < "$file"
 }
 
-ensure_venv() {
-  local python="${VIBE_PYTHON:-python3}"
-  if [[ ! -x "$VENV/bin/python" ]]; then
-    say "creating $VENV with $python"
-    "$python" -m venv "$VENV" || die "$python -m venv failed (Python 3.11+ with venv is required)"
-  fi
-  if ! "$VENV/bin/python" -c "import litellm, vibe_router" 2>/dev/null \
-     || ! cmp -s "$ROOT/requirements.lock" "$VENV/.installed-lock"; then
-    say "installing pinned packages into $VENV (first run takes about a minute)"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements.lock" \
-      || die "pip install -r requirements.lock failed"
-    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e "$ROOT" || die "pip install -e . failed"
-    cp "$ROOT/requirements.lock" "$VENV/.installed-lock"
-  fi
+ensure_venv() {  # the proxy's venv: requirements/runtime.lock only (no test or training packages)
+  "$ROOT/requirements/venv.sh" "$VENV" "$ROOT/requirements/runtime.lock" || die "could not make $VENV"
 }
 
 warn_old_python() {  # CPython 3.11 and older can crash a LiteLLM proxy under load
   "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))' && return 0
   say "warning: $VENV runs Python $("$VENV/bin/python" -c 'import platform; print(platform.python_version())'): \
-CPython 3.11 and older can crash a busy LiteLLM proxy (CPython gh-148891; README, Common issues). For production: \
+CPython 3.11 and older can crash a busy LiteLLM proxy (CPython gh-148891; docs/troubleshooting.md). For production: \
 ./deploy.sh --down; rm -rf .venv; VIBE_PYTHON=python3.12 ./deploy.sh --local (the name or path of a 3.12+ python)"
 }
 
@@ -74,9 +69,16 @@ wait_http() {  # url timeout-seconds what
   say "$what is up ($url)"
 }
 
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+require_free_port() {  # port variable-name what
+  port_in_use "$1" || return 0
+  die "port $1 is already in use, so $3 cannot start there and nothing was started. Stop what listens \
+on $1, or pick another port: $2=$(($1 + 1)) ./deploy.sh ${*:4}"
+}
+
 start_echo_upstream() {
   local port="${ECHO_PORT:-8399}"
-  stop_pid "$RUN_DIR/echo.pid"
   nohup "$VENV/bin/vibe-router" echo-upstream --host 127.0.0.1 --port "$port" \
     > "$RUN_DIR/echo.log" 2>&1 < /dev/null &
   echo $! > "$RUN_DIR/echo.pid"
@@ -101,7 +103,7 @@ local_defaults() {  # upstreams as seen from this host
 write_local_env() {  # what the local proxy runs with, for verify.py --env-file .run/local.env
   local name
   (umask 077; : > "$RUN_DIR/local.env")
-  for name in LITELLM_MASTER_KEY CHAT_API_BASE CHAT_API_KEY CODEX_API_BASE CODEX_API_KEY CLAUDE_API_BASE \
+  for name in PORT LITELLM_MASTER_KEY CHAT_API_BASE CHAT_API_KEY CODEX_API_BASE CODEX_API_KEY CLAUDE_API_BASE \
       CLAUDE_API_KEY CHAT_MINI_MODEL CHAT_STANDARD_MODEL CODEX_MINI_MODEL CODEX_STANDARD_MODEL \
       CLAUDE_HAIKU_MODEL CLAUDE_SONNET_MODEL REDIS_HOST REDIS_PORT REDIS_PASSWORD REDIS_URL; do
     [[ -z "${!name:-}" ]] || printf '%s=%s\n' "$name" "${!name}" >> "$RUN_DIR/local.env"
@@ -109,9 +111,16 @@ write_local_env() {  # what the local proxy runs with, for verify.py --env-file 
 }
 
 run_local() {
-  local demo="$1" port="${PORT:-4000}"
+  local demo="$1" args="--local"
+  export PORT="${PORT:-4000}"
+  local port="$PORT"
   command -v curl >/dev/null || die "curl is required"
   mkdir -p "$RUN_DIR"
+  stop_pid "$RUN_DIR/litellm.pid"  # a rerun replaces what this script started before
+  stop_pid "$RUN_DIR/echo.pid"
+  [[ "$demo" == 1 ]] && args="--local --demo"
+  require_free_port "$port" PORT "the proxy" $args
+  [[ "$demo" == 1 ]] && require_free_port "${ECHO_PORT:-8399}" ECHO_PORT "the echo upstream" $args
   ensure_venv
   warn_old_python
   if [[ -z "${LITELLM_MASTER_KEY:-}" ]]; then
@@ -121,6 +130,7 @@ run_local() {
     say "generated a demo master key: $LITELLM_MASTER_KEY"
   fi
   [[ "$LITELLM_MASTER_KEY" != "sk-1234" ]] || die "LITELLM_MASTER_KEY must not be sk-1234 (LiteLLM refuses it)"
+  (umask 077; printf '%s\n' "$LITELLM_MASTER_KEY" > "$RUN_DIR/key")
   [[ "$demo" == 1 ]] && start_echo_upstream
   local_defaults
   [[ "$demo" == 1 ]] || [[ -n "${CHAT_API_KEY:-}${CODEX_API_KEY:-}${CLAUDE_API_KEY:-}" ]] \
@@ -130,25 +140,29 @@ run_local() {
   export CLAUDE_API_KEY="${CLAUDE_API_KEY:-unset}"
   if [[ -n "${REDIS_HOST:-}" ]]; then say "using Redis at $REDIS_HOST:${REDIS_PORT:-6379}"; fi
   write_local_env
-  stop_pid "$RUN_DIR/litellm.pid"
   export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" VIBE_ROUTER_CONFIG="$CONFIG"
   cd "$ROOT"
   nohup "$VENV/bin/litellm" --config "$CONFIG" --host 127.0.0.1 --port "$port" \
     > "$RUN_DIR/litellm.log" 2>&1 < /dev/null &
   echo $! > "$RUN_DIR/litellm.pid"
-  if ! wait_http "http://127.0.0.1:$port/health/liveliness" 120 "LiteLLM proxy with vibe-router"; then
-    grep -F '[VIBE-ROUTER]' "$RUN_DIR/litellm.log" | tail -3 >&2 || true
-    die "the proxy did not become healthy; see $RUN_DIR/litellm.log"
+  if ! wait_http "http://127.0.0.1:$port/health/liveliness" 120 "LiteLLM proxy with vibe-router" \
+     || ! pid_alive "$RUN_DIR/litellm.pid"; then
+    tail -n 5 "$RUN_DIR/litellm.log" >&2 || true
+    stop_pid "$RUN_DIR/litellm.pid"
+    stop_pid "$RUN_DIR/echo.pid"
+    die "the proxy did not become healthy and nothing is left running; see $RUN_DIR/litellm.log"
   fi
   grep -F "plugin loaded" "$RUN_DIR/litellm.log" | tail -1 || die "the proxy runs but vibe-router did not load"
   cat <<EOF
 
 The router is up on http://127.0.0.1:$port$([[ "$demo" == 1 ]] && echo " (demo: pools answer from the echo upstream)")
-  curl -s http://127.0.0.1:$port/v1/chat/completions -H "Authorization: Bearer $LITELLM_MASTER_KEY" \\
-    -H 'content-type: application/json' -d '{"model":"auto-chat","messages":[{"role":"user","content":"hi"}]}' -D - 
-  grep 'ROUTING DECISION' $RUN_DIR/litellm.log
-  python3 test_route.py --base-url http://127.0.0.1:$port --key $LITELLM_MASTER_KEY
-  python3 verify.py --base-url http://127.0.0.1:$port --env-file .run/local.env
+Try it (the master key is in $RUN_DIR/key):
+  KEY=\$(cat $RUN_DIR/key)
+  curl -s http://127.0.0.1:$port/v1/chat/completions -H "Authorization: Bearer \$KEY" \\
+    -H 'content-type: application/json' -D - \\
+    -d '{"model":"auto-chat","messages":[{"role":"user","content":"hi"}]}'
+  ./deploy.sh --logs
+  .venv/bin/python verify.py --base-url http://127.0.0.1:$port
   ./deploy.sh --down
 EOF
 }
@@ -181,6 +195,7 @@ EOF
 down() {
   stop_pid "$RUN_DIR/litellm.pid"
   stop_pid "$RUN_DIR/echo.pid"
+  rm -f "$RUN_DIR/key" "$RUN_DIR/local.env"
   if has_docker && [[ -f "$ROOT/.env" ]]; then compose down || true; fi
   say "stopped"
 }
@@ -203,7 +218,7 @@ main() {
       --demo) demo=1 ;;
       --down) mode=down ;;
       --logs) mode=logs ;;
-      -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}"; exit 0 ;;
+      -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
       *) die "unknown option $arg (see ./deploy.sh --help)" ;;
     esac
   done

@@ -1,18 +1,11 @@
 #!/usr/bin/env bash
 # ./test.sh — the whole test suite, from a fresh clone: installs the pinned packages into
-# .venv, installs redis-server if it is missing (the tests start their own), lints, runs pytest.
+# .venv-dev (requirements/dev.lock), installs redis-server if it is missing (the tests start their own), lints, runs pytest.
 # Extra arguments go to pytest (e.g. ./test.sh -k messages).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-if [[ ! -x .venv/bin/python ]]; then
-  "${VIBE_PYTHON:-python3}" -m venv .venv  # VIBE_PYTHON: another interpreter (name or path), as in deploy.sh
-fi
-if ! cmp -s requirements.lock .venv/.installed-lock || ! .venv/bin/python -c "import vibe_router" 2>/dev/null; then
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.lock
-  .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
-  cp requirements.lock .venv/.installed-lock
-fi
+requirements/venv.sh .venv-dev requirements/dev.lock  # VIBE_PYTHON: another interpreter, as in deploy.sh
 if ! command -v redis-server >/dev/null; then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
@@ -24,5 +17,5 @@ fi
 
 export LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_TELEMETRY_DISABLED=true
 export HF_HUB_OFFLINE=1 NO_PROXY="127.0.0.1,localhost" no_proxy="127.0.0.1,localhost"
-.venv/bin/ruff check .
-.venv/bin/python -m pytest "$@"
+.venv-dev/bin/ruff check .
+.venv-dev/bin/python -m pytest "$@"

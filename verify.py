@@ -402,15 +402,22 @@ def check_cliproxyapi(ctx: Context, url: str, timeout: float) -> None:
         ctx.add("ok", "cliproxyapi", f"{url} answers, accepts the auto-chat key and serves the chat models")
 
 
+def default_env_file() -> Path:
+    """The settings of the proxy `deploy.sh --local` runs (it writes them and removes them on --down), else .env."""
+    local = Path(os.environ.get("VIBE_RUN_DIR") or ROOT / ".run") / "local.env"
+    return local if local.is_file() else ROOT / ".env"
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=str(ROOT / "config_final.yaml"), help="LiteLLM config file")
     parser.add_argument("--offline", action="store_true", help="check the config and settings only")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("--base-url", help="the proxy (default http://127.0.0.1:${LITELLM_PORT:-4000})")
+    parser.add_argument("--base-url", help="the proxy (default http://127.0.0.1:$LITELLM_PORT, else $PORT, else 4000)")
     parser.add_argument("--key", help="the proxy's master key (default $LITELLM_MASTER_KEY)")
     parser.add_argument("--cliproxy-url", help="default http://127.0.0.1:${CLIPROXY_PORT:-8317}; '' skips it")
-    parser.add_argument("--env-file", default=str(ROOT / ".env"), help="KEY=VALUE settings ('' for none)")
+    parser.add_argument("--env-file", default=str(default_env_file()),
+                        help="KEY=VALUE settings ('' for none; default: the local run's, else .env)")
     parser.add_argument("--compose", default=str(ROOT / "docker-compose.yml"), help="compose file ('' for none)")
     parser.add_argument("--cliproxy-config", default=str(ROOT / "cliproxyapi.config.yaml"))
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per HTTP request")
@@ -438,7 +445,8 @@ def run(args: argparse.Namespace) -> Context:
     if args.offline:
         return ctx
     check_redis(ctx)
-    base_url = args.base_url or f"http://127.0.0.1:{settings.host('LITELLM_PORT') or 4000}"
+    port = settings.host("LITELLM_PORT") or settings.host("PORT") or 4000  # compose's, else deploy.sh --local's
+    base_url = args.base_url or f"http://127.0.0.1:{port}"
     check_proxy(ctx, base_url.rstrip("/"), args.key or settings.host("LITELLM_MASTER_KEY"), args.timeout)
     port = settings.host("CLIPROXY_PORT") or CLIPROXY_PORT  # where compose publishes it
     url = f"http://127.0.0.1:{port}" if args.cliproxy_url is None else args.cliproxy_url.rstrip("/")

@@ -1,7 +1,7 @@
 """The load and fault campaign: mixed traffic through two replicas sharing Redis, faults in phases.
 
-    .venv/bin/python -m bench.campaign [--duration S] [--max-requests N] [--concurrency C]
-                                       [--json out.json] [--markdown out.md] [--update-readme README.md]
+    .venv-dev/bin/python -m bench.campaign [--duration S] [--max-requests N] [--concurrency C]
+                                       [--json out.json] [--markdown out.md] [--update-doc docs/benchmarks.md]
 
 Everything runs on 127.0.0.1: the echo upstream, one redis-server, replicas A and B of
 config_final.yaml (with `redis.retry_seconds: 1` and a timeout on the cheap pools) and a
@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         write_outputs(args, NAME, report, markdown(report))
     except MarkerError as exc:
-        log(f"README not updated: {exc}")
+        log(f"doc not updated: {exc}")
         return 2
     return exit_code
 

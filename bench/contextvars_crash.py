@@ -1,6 +1,6 @@
 """Does a Python interpreter have CPython's contextvars crash (python/cpython#148891)?
 
-    .venv/bin/python -m bench.contextvars_crash [--python PATH ...]
+    .venv-dev/bin/python -m bench.contextvars_crash [--python PATH ...]
 
 On CPython 3.11 and older the garbage collector can run inside `ContextVar.set`, while the new
 context map is being built. A finalizer that sets a ContextVar of the same context then frees
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{python} (Python {version}): {outcome}")
     if crashed:
         print("A LiteLLM proxy on a Python that crashed here can die under load: run it on CPython 3.12 or later "
-              "(README, Common issues).")
+              "(docs/troubleshooting.md).")
     return 1 if crashed else 0
 
 

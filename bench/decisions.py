@@ -1,6 +1,6 @@
 """Decision latency on one corpus: vibe-router's decision, its scorers, LiteLLM's heuristic.
 
-    .venv/bin/python -m bench.decisions [--repeat N] [--json out.json] [--profile]
+    .venv-dev/bin/python -m bench.decisions [--repeat N] [--json out.json] [--profile]
 
 Every contender runs on the same request bodies (the test fixtures, synthetic chat turns
 from 2 to 20,000 characters, and the ~80 KB agent bodies of the overhead benchmark), in

@@ -1,6 +1,6 @@
 """Where vibe-router's CPU goes inside the proxy: each hook dispatcher, with and without the plugin.
 
-    .venv/bin/python -m bench.hook_cost [--requests N] [--json out.json] [--update-readme README.md]
+    .venv-dev/bin/python -m bench.hook_cost [--requests N] [--json out.json] [--update-doc docs/benchmarks.md]
 
 The two proxies of bench.overhead (config_final.yaml with and without the callbacks entry),
 each loading bench/proxy_watch with its hook clocks on: LiteLLM's dispatchers of the hooks a

@@ -1,6 +1,6 @@
 """The plugin's cost in a real LiteLLM proxy: the same proxy with and without vibe-router.
 
-    .venv/bin/python -m bench.overhead [--requests N] [--concurrency C] [--json out.json]
+    .venv-dev/bin/python -m bench.overhead [--requests N] [--concurrency C] [--json out.json]
 
 One upstream, two proxies (config_final.yaml with and without `litellm_settings.callbacks`)
 plus, by default, a second proxy without the plugin as an A/A control, and one load
@@ -257,8 +257,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="stop sending after this long (default 1200)")
     parser.add_argument("--plugin", choices=PLUGINS, default=PLUGINS[0],
                         help="what the proxy with a plugin loads: vibe-router, or floor (bench/floor_plugin.py: "
-                             "the cheapest pool of each virtual model, no decision); its README section is "
-                             "bench-overhead_floor (default vibe-router)")
+                             "the cheapest pool of each virtual model, no decision); its section of "
+                             "docs/benchmarks.md is bench-overhead_floor (default vibe-router)")
     add_output_arguments(parser, NAME)
     args = parser.parse_args(argv)
     args.kinds = chosen_kinds(parser, args.kinds)

@@ -32,7 +32,7 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 def command_line(module: str, argv: Sequence[str]) -> str:
     """The command that reproduces a run, as typed from the repository root."""
-    return shlex.join([".venv/bin/python", "-m", module, *argv])
+    return shlex.join([".venv-dev/bin/python", "-m", module, *argv])
 
 
 def machine() -> dict[str, Any]:
@@ -57,7 +57,7 @@ def add_output_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--json", type=Path, default=RESULTS_DIR / f"{name}.json",
                         help=f"write the results here (default bench/results/{name}.json)")
     parser.add_argument("--markdown", type=Path, help="also write just the Markdown table to this file")
-    parser.add_argument("--update-readme", type=Path, metavar="FILE",
+    parser.add_argument("--update-doc", "--update-readme", dest="update_readme", type=Path, metavar="FILE",
                         help=f"replace the text between <!-- bench-{name}:start/end --> in FILE")
 
 
@@ -75,7 +75,7 @@ def write_outputs(args: argparse.Namespace, name: str, results: dict[str, Any], 
             update_file(args.update_readme, name, markdown)
         except (MarkerError, OSError) as error:
             start, end = markers(name)
-            print(f"--update-readme: {error} (add a line {start} and a line {end} where the table goes)",
+            print(f"--update-doc: {error} (add a line {start} and a line {end} where the table goes)",
                   file=sys.stderr)
             raise SystemExit(2) from None
         print(f"updated the bench-{name} section of {args.update_readme}", file=sys.stderr)

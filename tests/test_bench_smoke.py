@@ -50,7 +50,7 @@ def test_overhead_smoke(tmp_path: Path) -> None:
                        "--warmup", "2", "--concurrency", "4", "--no-control", "--json", str(out),
                        "--markdown", str(table), "--update-readme", str(readme))
     data: dict[str, Any] = json.loads(out.read_text())
-    assert data["benchmark"] == "overhead" and data["command"].startswith(".venv/bin/python -m bench.overhead")
+    assert data["benchmark"] == "overhead" and data["command"].startswith(".venv-dev/bin/python -m bench.overhead")
     assert data["variants"] == ["with", "without"]
     assert data["planned_per_cell"] == {"latency": 12, "throughput": 12}
     assert data["complete"] is True

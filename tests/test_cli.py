@@ -57,7 +57,22 @@ def test_explain_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert any(line.split() == ["simple:hi", "-100"] for line in lines)
     assert "score          -98" in lines
     assert "tiers          cheap | standard (>= 50)" in lines
-    assert lines[-1] == "pool           pool-chat-mini  (tier cheap, SIMPLE)"
+    assert lines[-2] == "pool           pool-chat-mini  (tier cheap, SIMPLE)"
+    assert lines[-1] == "decided by     score"
+
+
+def test_explain_names_the_scenario_that_decided(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A hard prompt with a tiny max_tokens goes cheap as housekeeping, and explain says so."""
+    body = {"model": "auto-claude", "max_tokens": 10,
+            "messages": [{"role": "user", "content": "Implement a distributed consensus algorithm"}]}
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps(body))
+    code, out, _ = run(capsys, "explain", "--config", CONFIG, "--file", str(path))
+    assert code == 0
+    lines = out.splitlines()
+    assert "endpoint       messages" in lines
+    assert lines[-2] == "pool           pool-claude-haiku  (tier cheap, SIMPLE)"
+    assert lines[-1] == "decided by     scenario:housekeeping  (max_tokens<=16)"
 
 
 def test_explain_joins_words(capsys: pytest.CaptureFixture[str]) -> None:
@@ -259,6 +274,11 @@ def test_detect_endpoint_on_fixtures(name: str) -> None:
     ({"messages": [{"role": "assistant", "content": [{"type": "thinking", "thinking": "x"}]}]}, "messages"),
     ({"messages": [{"role": "user", "content": [{"type": "text", "text": "x"}]}]}, "chat"),
     ({"messages": [{"role": "tool", "content": "x"}]}, "chat"),
+    ({"model": "auto-claude", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}]}, "messages"),
+    ({"max_tokens": 10, "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "x"}]}, "chat"),
+    ({"max_tokens": 10, "seed": 1, "messages": [{"role": "user", "content": "x"}]}, "chat"),
+    ({"max_completion_tokens": 10, "messages": [{"role": "user", "content": "x"}]}, "chat"),
+    ({"stop_sequences": ["x"], "messages": [{"role": "user", "content": "x"}]}, "messages"),
     ({}, "chat"),
     ({"messages": None}, "chat"),
     ({"messages": "hello"}, "chat"),

@@ -117,9 +117,9 @@ def test_litellm_waits_for_healthy_dependencies(compose: dict[str, Any]) -> None
 
 
 def test_litellm_image_matches_the_python_pin(compose: dict[str, Any]) -> None:
-    lock = (REPO_ROOT / "requirements.lock").read_text(encoding="utf-8")
+    lock = (REPO_ROOT / "requirements" / "runtime.lock").read_text(encoding="utf-8")
     pinned = re.search(r"^litellm(?:\[[^\]]*\])?==([^\s\\]+)", lock, re.MULTILINE)
-    assert pinned, "requirements.lock pins litellm"
+    assert pinned, "requirements/runtime.lock pins litellm"
     assert compose["services"]["litellm"]["image"] == f"ghcr.io/berriai/litellm:v{pinned[1]}"
     assert f'"litellm[proxy]=={pinned[1]}"' in (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
 

@@ -1,4 +1,4 @@
-"""bench.contextvars_crash: CPython's contextvars crash (gh-148891), as the README describes it."""
+"""bench.contextvars_crash: CPython's contextvars crash (gh-148891), as docs/troubleshooting.md describes it."""
 
 from __future__ import annotations
 

@@ -9,32 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from vibe_router.body_format import detect_endpoint
 from vibe_router.config import ConfigError, load_config, resolve_config_path
 from vibe_router.policy import Decision, Policy
 from vibe_router.request import TurnView
 
 DEFAULT_MODEL = "auto-chat"
-ANTHROPIC_PART_TYPES = frozenset({"tool_use", "tool_result", "thinking", "redacted_thinking"})
-
-
-def detect_endpoint(body: dict[str, Any]) -> str:
-    """Guess the wire format of a bare request body."""
-    if "input" in body:
-        return "responses"
-    if "prompt" in body and "messages" not in body:
-        return "completions"
-    if "system" in body or "anthropic_version" in body:
-        return "messages"
-    messages = body.get("messages")
-    for message in messages if isinstance(messages, list) else ():
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, list) and any(
-            isinstance(part, dict) and part.get("type") in ANTHROPIC_PART_TYPES for part in content
-        ):
-            return "messages"
-    return "chat"
-
-
 def body_from_text(text: str) -> dict[str, Any]:
     return {"messages": [{"role": "user", "content": text}]}
 
@@ -93,6 +73,7 @@ def explain_text(turn: TurnView, decision: Decision, policy: Policy) -> str:
         f"score          {decision.score:g}",
         f"tiers          {ladder}",
         f"pool           {decision.pool}  (tier {decision.tier}, {decision.label})",
+        f"decided by     {decision.decided_by}" + (f"  ({decision.note})" if decision.note else ""),
     ]
     return "\n".join(lines)
 

@@ -26,6 +26,7 @@ from vibe_router.sessions import SessionStore
 from vibe_router.shapes import shape_error
 
 METADATA_KEY = "vibe_router"
+OVERRIDE_HEADER = "x-vibe-router-override"
 CONFIG_ERROR_EXIT = 78  # EX_CONFIG
 # Where LiteLLM keeps request metadata for each endpoint kind.
 METADATA_FIELD = {
@@ -101,6 +102,8 @@ class VibeRouter(CustomLogger):
         decision = routed.decision
         record = RoutingRecord(decision.record())
         record["decision_ms"] = round((time.perf_counter() - started) * 1_000_000) / 1000  # round(x, 3) is slower
+        if routed.override_refused:  # the caller learns why its override did nothing, not only the log
+            record["headers"] = {**record["headers"], OVERRIDE_HEADER: f"refused: {routed.override_refused}"}
         if not decision.shadow:
             data["model"] = decision.pool
         metadata[METADATA_KEY] = record

@@ -36,6 +36,7 @@ class RouteRequest(NamedTuple):
 class Routed(NamedTuple):
     decision: Decision
     turn: TurnView
+    override_refused: str = ""  # why an override the request asked for was not honoured
 
 
 class Router:
@@ -67,28 +68,31 @@ class Router:
         session = find_session_id(body, headers, request.caller.key_hash or "", turn.first_text,
                                   self.config.session_header)
         decision = self.policy.decide_for(virtual, model, turn, session.short)
+        refused = ""
         if override is not None:
-            forced = self._forced(virtual, decision, override.tier, override.source, request.caller)
+            forced, refused = self._forced(virtual, decision, override.tier, override.source, request.caller)
             if forced is not None:
                 return self._finish(Routed(forced, turn))
         if decision.in_ladder and decision.decided_by in STICKY_DECISIONS:
             decision = await self._stick(virtual, decision, turn, session.digest)
-        return self._finish(Routed(decision, turn))
+        return self._finish(Routed(decision, turn, refused))
 
     def _forced(
         self, virtual: VirtualModel, decision: Decision, tier: str, source: str, caller: Caller
-    ) -> Decision | None:
+    ) -> tuple[Decision | None, str]:
+        """The decision an override forces, or None and why it was refused."""
         names = [t.name.lower() for t in virtual.tiers]
         if not self.config.overrides.allowed(caller):
             log.warning("OVERRIDE IGNORED virtual_model=%s source=%s tier=%s: not allowed for this key", virtual.name,
                         source, ascii(tier[:40]))
-            return None
+            return None, "not allowed for this key"
         if tier not in names:
             log.warning("OVERRIDE IGNORED virtual_model=%s source=%s: unknown tier %s", virtual.name, source,
                         ascii(tier[:40]))
-            return None
+            return None, f"unknown tier (tiers: {', '.join(names)})"
         scored = f"scored {decision.tier} ({decision.score:g})"
-        return with_tier(virtual, decision._replace(decided_by=f"override:{source}", note=scored), names.index(tier))
+        forced = with_tier(virtual, decision._replace(decided_by=f"override:{source}", note=scored), names.index(tier))
+        return forced, ""
 
     async def _stick(self, virtual: VirtualModel, decision: Decision, turn: TurnView, digest: str) -> Decision:
         sticky = virtual.sticky

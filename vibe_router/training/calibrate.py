@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vibe_router.body_format import detect_endpoint
 from vibe_router.request import TurnView, build_view
 from vibe_router.scoring.base import Scorer
 from vibe_router.training.routellm import DataError, iter_jsonl
@@ -26,15 +27,11 @@ def view_of(row: Any, where: str) -> TurnView:
         return build_view("chat", {"messages": [{"role": "user", "content": row}]})
     if not isinstance(row, dict):
         raise DataError(f"{where}: expected a string, a prompt object or a request body")
-    if "input" in row or "instructions" in row:
-        return build_view("responses", row)
-    if "messages" in row:
-        return build_view("messages" if "system" in row else "chat", row)
-    if isinstance(row.get("prompt"), str):
+    if isinstance(row.get("prompt"), str) and "messages" not in row:
         return build_view("chat", {"messages": [{"role": "user", "content": row["prompt"]}]})
-    if "prompt" in row:
-        return build_view("completions", row)
-    raise DataError(f"{where}: no 'prompt', 'messages' or 'input' to score")
+    if not {"prompt", "messages", "input", "instructions"}.intersection(row):
+        raise DataError(f"{where}: no 'prompt', 'messages' or 'input' to score")
+    return build_view(detect_endpoint(row), row)
 
 
 def load_views(path: Path) -> list[TurnView]:

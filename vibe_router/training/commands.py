@@ -100,7 +100,8 @@ def _add_eval(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency measurement")
     parser.add_argument("--from-json", type=Path, metavar="FILE", help="do not run: render saved results")
-    parser.add_argument("--update-readme", type=Path, metavar="README", help="put the table between its markers")
+    parser.add_argument("--update-doc", "--update-readme", dest="update_readme", type=Path, metavar="FILE",
+                        help="put the table between its markers in FILE (docs/learned-scorer.md)")
     parser.add_argument("--without-litellm", action="store_true", help="leave out LiteLLM's heuristic")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     _train_options(parser)

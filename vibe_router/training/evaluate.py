@@ -1,7 +1,7 @@
 """`vibe-router eval`: every router on MMLU and GSM8K, in-domain (grouped k-fold CV) and
 cross-domain (train on one set, test on the other), plus decision latency.
 
-Results are a JSON-able dict; `render_table` turns them into the README's Markdown table.
+Results are a JSON-able dict; `render_table` turns them into the Markdown table of docs/learned-scorer.md.
 """
 
 from __future__ import annotations
