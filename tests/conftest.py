@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.logs import Captured
 from tests.support.processes import EchoUpstream, Proxy, start_echo_upstream
+from tests.support.redis_server import RedisServer
 from tests.support.stack import start_routed_proxy
 
 
@@ -27,6 +28,14 @@ def proxy(echo: EchoUpstream) -> Iterator[Proxy]:
     running = start_routed_proxy(echo)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on loopback for one test module, which may kill and restart it."""
+    server = RedisServer().start()
+    yield server
+    server.kill()
 
 
 @pytest.fixture

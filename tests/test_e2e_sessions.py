@@ -31,13 +31,6 @@ def shared_stack_config(document: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer().start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture(scope="module")
 def replicas(
     echo: EchoUpstream, redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Proxy, Proxy]]:

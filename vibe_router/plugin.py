@@ -16,6 +16,7 @@ import litellm
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
+from vibe_router import metrics
 from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_config_path
 from vibe_router.logs import log, preview, request_line
 from vibe_router.overrides import Caller
@@ -55,6 +56,7 @@ class VibeRouter(CustomLogger):
         super().__init__()
         self.router = Router(config, store)
         self.policy = self.router.policy
+        self.metrics = self.router.metrics
 
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
         endpoint = CALL_TYPE_ENDPOINTS.get(str(call_type))
@@ -85,6 +87,7 @@ class VibeRouter(CustomLogger):
         except Exception:  # the check itself must never fail a request
             return
         if problem:
+            self.metrics.reject(endpoint)
             log.warning("REJECTED virtual_model=%s endpoint=%s: %s", data.get("model"), endpoint, problem)
             raise HTTPException(status_code=400, detail={"error": {
                 "message": f"vibe-router: invalid request: {problem}",
@@ -101,7 +104,9 @@ class VibeRouter(CustomLogger):
             return
         decision = routed.decision
         record = RoutingRecord(decision.record())
-        record["decision_ms"] = round((time.perf_counter() - started) * 1_000_000) / 1000  # round(x, 3) is slower
+        elapsed = time.perf_counter() - started
+        self.metrics.observe_decision(elapsed)
+        record["decision_ms"] = round(elapsed * 1_000_000) / 1000  # round(x, 3) is slower
         if routed.override_refused:  # the caller learns why its override did nothing, not only the log
             record["headers"] = {**record["headers"], OVERRIDE_HEADER: f"refused: {routed.override_refused}"}
         if not decision.shadow:
@@ -142,10 +147,14 @@ class VibeRouter(CustomLogger):
             request_line(logging.INFO if outcome == "SUCCESS" else logging.WARNING,
                          outcome_line, outcome, record, served, latency_ms)
             if outcome == "SUCCESS":
-                self.router.count_fields(record["virtual_model"], {
+                fields: dict[str, float] = {
                     f"tokens_in:{served}": int(logged.get("prompt_tokens") or 0),
                     f"tokens_out:{served}": int(logged.get("completion_tokens") or 0),
-                })
+                }
+                cost = logged.get("response_cost")
+                if isinstance(cost, int | float) and cost > 0:
+                    fields[f"cost_usd:{served}"] = float(cost)
+                self.router.count_fields(record["virtual_model"], fields)
             else:
                 self.router.count_fields(record["virtual_model"], {f"failures:{served}": 1})
         except Exception as exc:  # logging must never disturb a request
@@ -260,4 +269,6 @@ def build_router_instance() -> VibeRouter:
         if virtual.unavailable:
             log.error("SCORER UNAVAILABLE virtual_model=%s: %s: its requests fail open to the virtual model's "
                       "deployment until the model file is fixed", virtual.name, virtual.unavailable)
-    return VibeRouter(config)
+    instance = VibeRouter(config)
+    metrics.register(lambda: instance)
+    return instance

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.headers import lowercase_headers
 from vibe_router.logs import log
+from vibe_router.metrics import RouterMetrics
 from vibe_router.overrides import Caller, requested_override, strip_tags
 from vibe_router.policy import Decision, Policy, with_tier
 from vibe_router.request import TurnView
@@ -47,7 +48,9 @@ class Router:
         self.policy = Policy(config, ConversationCache(), ScoreMemo())
         self.store = store or SessionStore(config.redis)
         self._background: set[asyncio.Task[None]] = set()
-        self._pending: dict[str, dict[str, int]] = {}
+        self.metrics = RouterMetrics()
+        self._pending: dict[str, dict[str, float]] = {}  # virtual model -> counter increments not yet written
+        self._retry: dict[str, dict[str, float]] = {}  # increments a flush could not write (already in metrics)
         self._flush_scheduled = False
 
     async def route(self, request: RouteRequest) -> Routed | None:
@@ -129,27 +132,22 @@ class Router:
                 fields[name + suffix] = amount
         self.count_fields(decision.virtual_model, fields)
 
-    def count_fields(self, virtual_model: str, fields: dict[str, int]) -> None:
+    def count_fields(self, virtual_model: str, fields: Mapping[str, float]) -> None:
         """Queue counter increments; they reach the store in one batch per flush interval."""
-        self._queue(self.store.key("stats", virtual_model), fields)
+        _add(self._pending, virtual_model, fields)
         if self._flush_scheduled:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no running loop (CLI use): count locally at once
-            for key, pending in self._take_pending().items():
-                self.store.local.count(key, pending)
+            for virtual_model, pending in self._take_pending().items():
+                self.store.local.count(self.stats_key(virtual_model), pending)
             return
         self._flush_scheduled = True
         loop.call_later(COUNTER_FLUSH_SECONDS, self._schedule_flush)
 
-    def _queue(self, key: str, fields: dict[str, int]) -> None:
-        pending = self._pending.get(key)
-        if pending is None:
-            self._pending[key] = dict(fields)
-            return
-        for name, amount in fields.items():
-            pending[name] = pending.get(name, 0) + amount
+    def stats_key(self, virtual_model: str) -> str:
+        return self.store.key("stats", virtual_model)
 
     def _schedule_flush(self) -> None:
         task = asyncio.get_running_loop().create_task(self.flush_counters())
@@ -158,15 +156,29 @@ class Router:
 
     async def flush_counters(self) -> None:
         """Write the queued counter increments now; what Redis cannot take waits for the next flush."""
-        unwritten = {key: pending for key, pending in self._take_pending().items()
-                     if not await self.store.count(key, pending)}
-        for key, pending in unwritten.items():
-            self._queue(key, pending)
+        unwritten = {virtual_model: pending for virtual_model, pending in self._take_pending().items()
+                     if not await self.store.count(self.stats_key(virtual_model), pending)}
+        for virtual_model, pending in unwritten.items():
+            _add(self._retry, virtual_model, pending)
         if unwritten and not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_later(COUNTER_FLUSH_SECONDS, self._schedule_flush)
 
-    def _take_pending(self) -> dict[str, dict[str, int]]:
+    def _take_pending(self) -> dict[str, dict[str, float]]:
+        """What to write now: the new increments (added to the process's metrics) and any left over."""
         pending, self._pending = self._pending, {}
+        self.metrics.add_counts(pending)
+        retry, self._retry = self._retry, {}
+        for virtual_model, fields in retry.items():
+            _add(pending, virtual_model, fields)
         self._flush_scheduled = False
         return pending
+
+
+def _add(totals: dict[str, dict[str, float]], virtual_model: str, fields: Mapping[str, float]) -> None:
+    found = totals.get(virtual_model)
+    if found is None:
+        totals[virtual_model] = dict(fields)
+        return
+    for name, amount in fields.items():
+        found[name] = found.get(name, 0) + amount

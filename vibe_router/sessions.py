@@ -99,6 +99,13 @@ class SessionStore:
         self._down_until = 0.0
         self._down = False
         self._failures = 0
+        self.transitions: dict[str, int] = {}  # "down" / "up" -> how often Redis went there
+
+    def redis_state(self) -> str:
+        """"off" (no Redis configured), "up", or "down" (deciding from the local store)."""
+        if not self.shared:
+            return "off"
+        return "down" if self._down else "up"
 
     @property
     def shared(self) -> bool:
@@ -121,7 +128,7 @@ class SessionStore:
                 return result, "redis"
         return self.local.apply_tier(key, mode, proposed, ttl), "local"
 
-    async def count(self, key: str, fields: dict[str, int]) -> bool:
+    async def count(self, key: str, fields: dict[str, float]) -> bool:
         """Add to a counter hash; False when the shared store should have taken it but could not."""
         if not self.shared:
             self.local.count(key, fields)
@@ -132,7 +139,10 @@ class SessionStore:
         try:
             async with client.pipeline(transaction=False) as pipe:
                 for field, amount in fields.items():
-                    pipe.hincrby(key, field, amount)
+                    if isinstance(amount, float):  # LiteLLM's response_cost
+                        pipe.hincrbyfloat(key, field, amount)
+                    else:
+                        pipe.hincrby(key, field, amount)
                 await pipe.execute()
         except Exception as exc:
             await self._failed(exc)
@@ -165,6 +175,7 @@ class SessionStore:
         self._down_until = time.monotonic() + self.settings.retry_seconds
         if not self._down:
             self._down = True
+            self.transitions["down"] = self.transitions.get("down", 0) + 1
             log.warning(
                 "REDIS UNAVAILABLE (%s): deciding with the in-process store, retrying every %gs",
                 type(exc).__name__, self.settings.retry_seconds,
@@ -174,4 +185,5 @@ class SessionStore:
         self._failures = 0
         if self._down:
             self._down = False
+            self.transitions["up"] = self.transitions.get("up", 0) + 1
             log.warning("REDIS BACK: shared session state in use again")

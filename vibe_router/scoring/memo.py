@@ -23,6 +23,7 @@ class ScoreMemo:
     def __init__(self, size: int = MEMO_SIZE) -> None:
         self.size = size
         self.hits = 0
+        self.misses = 0
         self._scores: OrderedDict[tuple[int, Hashable], Score] = OrderedDict()
 
     def score(self, scorer: Scorer, turn: TurnView) -> Score:
@@ -36,6 +37,7 @@ class ScoreMemo:
             self.hits += 1
             self._scores.move_to_end(entry)
             return found
+        self.misses += 1
         score = self._scores[entry] = scorer.score(turn)
         if len(self._scores) > self.size:
             self._scores.popitem(last=False)
