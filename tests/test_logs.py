@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import logging
 import re
 import sys
@@ -23,6 +24,7 @@ from vibe_router.logs import (
     _handler,
     log,
     request_line,
+    use_json_lines,
 )
 
 
@@ -240,3 +242,56 @@ def test_a_line_that_cannot_be_made_loses_only_itself(stream: Writes) -> None:
         _handler.write_pending()
     assert [line.split("] ", 2)[-1] for line in stream.getvalue().splitlines()] == [
         "[INFO] ROUTING DECISION first", "[INFO] (a log line could not be made: KeyError)", "[WARNING] FAILURE third"]
+
+
+@pytest.fixture
+def json_mode() -> Iterator[None]:
+    use_json_lines(True)
+    try:
+        yield
+    finally:
+        use_json_lines(False)
+
+
+def test_json_mode_writes_every_line_as_one_json_object(stream: Writes, json_mode: None) -> None:
+    with alone():
+        request_line(logging.INFO, lambda pool: {"message": "ROUTING DECISION", "pool": pool, "score": -98.0}, "p")
+        log.warning("REDIS UNAVAILABLE (%s): deciding locally", "ConnectionError")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("ROUTING FAILURE")
+    _handler.write_pending()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["message"] for line in lines] == [
+        "ROUTING DECISION", "REDIS UNAVAILABLE (ConnectionError): deciding locally", "ROUTING FAILURE"]
+    assert lines[0]["pool"] == "p" and lines[0]["score"] == -98.0 and lines[0]["level"] == "INFO"
+    assert {line["component"] for line in lines} == {"vibe_router"}
+    assert lines[1]["level"] == "WARNING"
+    assert "ValueError: boom" in lines[2]["stacktrace"]
+
+
+def test_switching_back_to_text_writes_what_waited_in_json_first(stream: Writes) -> None:
+    async def switch() -> None:
+        use_json_lines(True)
+        request_line(logging.INFO, lambda: {"message": "SUCCESS", "pool": "p"})
+        use_json_lines(False)
+        request_line(logging.INFO, "SUCCESS pool=p")
+        await asyncio.sleep(FLUSH_SECONDS * 3)
+
+    with alone():
+        asyncio.run(switch())
+    first, second = stream.getvalue().splitlines()
+    assert json.loads(first)["message"] == "SUCCESS"
+    assert second.endswith("[VIBE-ROUTER] [INFO] SUCCESS pool=p")
+
+
+def test_a_json_line_reaches_an_operators_handler_as_json_text(json_mode: None) -> None:
+    seen = io.StringIO()
+    extra = logging.StreamHandler(seen)
+    log.addHandler(extra)
+    try:
+        request_line(logging.INFO, lambda: {"message": "SUCCESS", "pool": "p"})
+    finally:
+        log.removeHandler(extra)
+    assert json.loads(seen.getvalue()) == {"message": "SUCCESS", "pool": "p"}

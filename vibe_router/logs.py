@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import logging
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 PREVIEW_CHARS = 60
@@ -36,6 +38,28 @@ class LineFormatter(logging.Formatter):
             self._stamp = time.strftime(TIME_FORMAT, self.converter(second))
             self._second = second
         return f"[{self._stamp}] [VIBE-ROUTER] [{level_name}] {message}"
+
+
+class JsonLineFormatter(LineFormatter):
+    """One JSON object per line, as LiteLLM's `json_logs` writes its own: timestamp, level, message.
+
+    A request line's function returns a dict in this mode: its "message" and fields, flattened.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = self.line(record.created, record.levelname, record.getMessage())
+        if record.exc_info:
+            return line[:-1] + f', "stacktrace": {json.dumps(self.formatException(record.exc_info))}}}'
+        return line
+
+    def line(self, created: float, level_name: str, message: str | dict[str, Any]) -> str:  # type: ignore[override]
+        head = {"timestamp": datetime.fromtimestamp(created).isoformat(), "level": level_name,
+                "component": "vibe_router"}
+        fields = message if isinstance(message, dict) else {"message": message}
+        return json.dumps({**head, **fields}, ensure_ascii=False, default=str)
+
+
+FORMATTERS = (LineFormatter, JsonLineFormatter)
 
 
 class LineHandler(logging.StreamHandler):
@@ -81,7 +105,7 @@ class LineHandler(logging.StreamHandler):
                 except Exception:  # a log write never fails a request; say so as logging would
                     self.handleError(logging.makeLogRecord({"msg": text}))
 
-    def _line(self, created: float, level_name: str, message: str | Callable[..., str], args: tuple[Any, ...]) -> str:
+    def _line(self, created: float, level_name: str, message: str | Callable[..., Any], args: tuple[Any, ...]) -> str:
         try:
             text = message if isinstance(message, str) else message(*args)
         except Exception as exc:  # one bad line must not take the others with it
@@ -89,6 +113,8 @@ class LineHandler(logging.StreamHandler):
         formatter = self.formatter
         if isinstance(formatter, LineFormatter):
             return formatter.line(created, level_name, text)
+        if isinstance(text, dict):
+            text = json.dumps(text, ensure_ascii=False, default=str)
         made = logging.makeLogRecord({"msg": text, "levelname": level_name, "created": created, "name": log.name})
         return self.format(made)
 
@@ -118,10 +144,23 @@ def request_line(level: int, message: str | Callable[..., str], *args: Any) -> N
         return
     handlers = log.handlers
     if len(handlers) != 1 or handlers[0] is not _handler or log.filters or _handler.filters \
-            or level < _handler.level or type(_handler.formatter) is not LineFormatter:
-        log.log(level, "%s", message if isinstance(message, str) else message(*args))
+            or level < _handler.level or type(_handler.formatter) not in FORMATTERS:
+        text = message if isinstance(message, str) else message(*args)
+        log.log(level, "%s", json.dumps(text, ensure_ascii=False, default=str) if isinstance(text, dict) else text)
         return
     _handler.add(time.time(), logging.getLevelName(level), message, args)
+
+
+def json_lines() -> bool:
+    """Whether the router's own handler writes JSON (LiteLLM's `json_logs`)."""
+    return type(_handler.formatter) is JsonLineFormatter
+
+
+def use_json_lines(enabled: bool) -> None:
+    """Switch the router's handler between `[VIBE-ROUTER]` text lines and JSON objects."""
+    if enabled != json_lines():
+        _handler.write_pending()  # what waits was made for the old format
+        _handler.setFormatter(JsonLineFormatter() if enabled else LineFormatter())
 
 
 def preview(text: str, limit: int = PREVIEW_CHARS) -> str:

@@ -6,6 +6,7 @@ object's own class, so every hook below lives on `VibeRouter` itself.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -16,7 +17,7 @@ import litellm
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
-from vibe_router import metrics
+from vibe_router import logs, metrics
 from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_config_path
 from vibe_router.logs import log, preview, request_line
 from vibe_router.overrides import Caller
@@ -114,7 +115,10 @@ class VibeRouter(CustomLogger):
         metadata[METADATA_KEY] = record
         show_preview = self.policy.config.log_preview and not litellm.turn_off_message_logging
         text_preview = preview(routed.turn.text) if show_preview else None
-        request_line(logging.INFO, decision_line, decision, record["decision_ms"], text_preview, routed.turn)
+        if bool(litellm.json_logs) != logs.json_lines():  # the config's json_logs may come after callbacks
+            logs.use_json_lines(bool(litellm.json_logs))
+        request_line(logging.INFO, decision_json if litellm.json_logs else decision_line, decision,
+                     record["decision_ms"], text_preview, routed.turn)
 
     async def async_post_call_response_headers_hook(
         self,
@@ -145,7 +149,7 @@ class VibeRouter(CustomLogger):
             logged = kwargs.get("standard_logging_object") or {}
             served = logged.get("model_group") or kwargs.get("model") or record.get("pool")
             request_line(logging.INFO if outcome == "SUCCESS" else logging.WARNING,
-                         outcome_line, outcome, record, served, latency_ms)
+                         outcome_json if litellm.json_logs else outcome_line, outcome, record, served, latency_ms)
             if outcome == "SUCCESS":
                 fields: dict[str, float] = {
                     f"tokens_in:{served}": int(logged.get("prompt_tokens") or 0),
@@ -171,9 +175,25 @@ def decision_line(decision: Decision, decision_ms: float, text_preview: str | No
     return line
 
 
+def decision_json(decision: Decision, decision_ms: float, text_preview: str | None, turn: TurnView) -> dict:
+    """decision_line's fields, for `json_logs: true`."""
+    fields = {"message": "ROUTING DECISION", **decision.log_record(), "decision_ms": decision_ms,
+              "walked": f"{turn.items - turn.resumed}/{turn.items}"}
+    if decision.shadow:
+        fields["mode"] = "shadow"
+    if text_preview is not None:
+        fields["preview"] = text_preview
+    return fields
+
+
 def outcome_line(outcome: str, record: dict, served: Any, latency_ms: float) -> str:
     return (f"{outcome} virtual_model={record.get('virtual_model')} pool={record.get('pool')} "
             f"served_by={served} latency_ms={latency_ms:.0f}")
+
+
+def outcome_json(outcome: str, record: dict, served: Any, latency_ms: float) -> dict:
+    return {"message": outcome, "virtual_model": record.get("virtual_model"), "pool": record.get("pool"),
+            "served_by": served, "latency_ms": round(latency_ms)}
 
 
 def request_metadata(data: dict, endpoint: str) -> dict:
@@ -250,10 +270,16 @@ def _config_path() -> str:
 def build_router_instance() -> VibeRouter:
     """Load the policy; a bad config stops the proxy with one line that names the key."""
     path = _config_path()
+    logs.use_json_lines(bool(litellm.json_logs))
     try:
         config = load_config(path)
     except ConfigError as exc:
-        print(f"[VIBE-ROUTER] config error in {path} at {exc.key}: {exc.message}", file=sys.stderr, flush=True)
+        line = f"config error in {path} at {exc.key}: {exc.message}"
+        if litellm.json_logs:
+            line = json.dumps({"level": "ERROR", "component": "vibe_router", "message": line})
+        else:
+            line = f"[VIBE-ROUTER] {line}"
+        print(line, file=sys.stderr, flush=True)
         # Exit here rather than raise: the proxy would bury the line under a long traceback.
         os._exit(CONFIG_ERROR_EXIT)
     log.info(

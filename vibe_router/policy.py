@@ -65,6 +65,10 @@ class Decision(NamedTuple):  # not a frozen dataclass: built per request (see re
         """The decision as `key=value` fields of the ROUTING DECISION log line."""
         return _remembered(_log_fields, self)
 
+    def log_record(self) -> dict[str, Any]:
+        """The same fields as a fresh dict, for a JSON log line."""
+        return dict(_remembered(_log_record, self))
+
     def record(self) -> dict[str, Any]:
         """`to_metadata()` with `headers()` under "headers": a fresh dict, made with one cache look-up."""
         return dict(_remembered(_record, self))
@@ -97,19 +101,26 @@ def _metadata(decision: Decision) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
+def _log_record(decision: Decision) -> dict[str, Any]:
+    return {
+        "virtual_model": decision.virtual_model,
+        "pool": decision.pool,
+        "tier": decision.tier,
+        "score": decision.score,
+        "decision": decision.label,
+        "endpoint": decision.endpoint,
+        "classifier": decision.scorer,
+        "reasons": decision.reason_summary(limit=8),
+        "decided_by": decision.decided_by,
+        "session": decision.session or "-",
+    }
+
+
+@functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
 def _log_fields(decision: Decision) -> str:
-    return " ".join((
-        f"virtual_model={decision.virtual_model}",
-        f"pool={decision.pool}",
-        f"tier={decision.tier}",
-        f"score={decision.score:g}",
-        f"decision={decision.label}",
-        f"endpoint={decision.endpoint}",
-        f"classifier={decision.scorer}",
-        f'reasons="{decision.reason_summary(limit=8)}"',
-        f"decided_by={decision.decided_by}",
-        f"session={decision.session or '-'}",
-    ))
+    fields = _remembered(_log_record, decision)
+    return " ".join(f'{name}="{value}"' if name == "reasons" else f"{name}={value:g}" if name == "score"
+                    else f"{name}={value}" for name, value in fields.items())
 
 
 @functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
