@@ -12,10 +12,11 @@ import yaml
 
 from tests.support.hooks import hook
 from tests.support.logs import Captured
+from tests.support.redis_server import RedisServer
 from tests.support.stack import CONFIG
 from vibe_router.config import RouterConfig, parse_config
 from vibe_router.config_conversation import Price
-from vibe_router.plugin import METADATA_KEY, VibeRouter
+from vibe_router.plugin import METADATA_KEY, VibeRouter, pool_prices
 from vibe_router.sessions import RedisSettings, SessionStore
 from vibe_router.stats import ModelStats, read_counters, render, summarize
 
@@ -174,8 +175,8 @@ def test_summarize_cheap_share_cost_and_saving() -> None:
     assert stats.saving == pytest.approx(1 - 1.05 / 2.25)  # 53.3 %
     assert stats.to_json() == {
         "virtual_model": "auto-chat", "decisions": 10, "tiers": {"cheap": 7, "standard": 3},
-        "decided_by": {"score": 8, "sticky:escalate_only": 2}, "overrides": 1, "fail_open": 1,
-        "cheap_share": pytest.approx(0.7), "cost_usd": pytest.approx(1.05),
+        "decided_by": {"score": 8, "sticky:escalate_only": 2}, "overrides": 1, "fail_open": 1, "failures": {},
+        "cheap_share": pytest.approx(0.7), "cost_usd": pytest.approx(1.05), "cost_source": "prices",
         "all_standard_cost_usd": pytest.approx(2.25), "estimated_saving": pytest.approx(0.5333, abs=1e-4),
     }
 
@@ -187,8 +188,20 @@ def test_render_lines() -> None:
         "  decided by   score 8, sticky:escalate_only 2",
         "  overrides 1, fail-opens 1",
         "  routed cheap 70.0%",
-        "  cost $1.0500 vs $2.2500 all-standard: estimated saving 53.3%",
+        "  cost $1.0500 (the price table) vs $2.2500 all-standard: estimated saving 53.3%",
     ]
+
+
+def test_the_cost_is_litellms_response_cost_when_the_plugin_counted_it() -> None:
+    counters = {**COUNTERS, "cost_usd:pool-chat-mini": 0.25, "cost_usd:pool-chat-standard": 0.5,
+                "failures:pool-chat-mini": 2}
+    stats = summarize(chat_model(), counters, PRICES)
+    assert (stats.cost, stats.cost_source) == (pytest.approx(0.75), "litellm")
+    assert stats.baseline_cost == pytest.approx(2.25)  # the same tokens at the standard pool's price
+    assert stats.failures == {"pool-chat-mini": 2}
+    lines = render([stats]).splitlines()
+    assert "  failures     pool-chat-mini 2" in lines
+    assert lines[-1] == "  cost $0.7500 (LiteLLM's response_cost) vs $2.2500 all-standard: estimated saving 66.7%"
 
 
 @pytest.mark.parametrize(
@@ -205,7 +218,7 @@ def test_saving_is_na_without_prices_or_tokens(counters: dict[str, int], prices:
     stats = summarize(chat_model(), counters, prices)
     assert (stats.cost, stats.baseline_cost, stats.saving) == (None, None, None)
     assert render([stats]).splitlines()[-1] == (
-        "  estimated saving: n/a (no served tokens yet, or a served pool has no price in config)")
+        "  estimated saving: n/a (no served tokens yet, or no price for the standard pool)")
 
 
 def test_zero_baseline_gives_no_saving() -> None:
@@ -261,3 +274,31 @@ def test_live_counters_feed_summarize() -> None:
     stats = summarize(chat_model(), counters, PRICES)
     assert stats.cheap_share == pytest.approx(0.5)
     assert (stats.cost, stats.baseline_cost) == (pytest.approx(1.05), pytest.approx(2.25))
+
+
+def test_read_counters_takes_the_float_costs_a_real_redis_holds(redis_server: RedisServer) -> None:
+    store = SessionStore(RedisSettings(url=redis_server.url))
+    key = store.key("stats", "auto-chat")
+    redis_server.client().delete(key)
+
+    async def two_flushes() -> list[bool]:
+        return [await store.count(key, {"decisions": 2, "cost_usd:pool-chat-mini": 0.000125}),
+                await store.count(key, {"decisions": 1, "cost_usd:pool-chat-mini": 0.000375})]
+
+    assert asyncio.run(two_flushes()) == [True, True]
+    counters = read_counters(redis_server.client(), config())["auto-chat"]
+    assert counters == {"decisions": 3, "cost_usd:pool-chat-mini": pytest.approx(0.0005)}
+    assert isinstance(counters["decisions"], int)
+
+
+def test_pool_prices_come_from_model_info_then_litellms_cost_map(monkeypatch: pytest.MonkeyPatch) -> None:
+    import litellm
+
+    monkeypatch.setenv("CHAT_STANDARD_MODEL", "openai/gpt-5")
+    prices = pool_prices(parse_config(copy.deepcopy(DOCUMENT)))
+    codex_mini = next(entry for entry in DOCUMENT["model_list"] if entry["model_name"] == "pool-codex-mini")
+    assert prices["pool-codex-mini"] == Price(codex_mini["model_info"]["input_cost_per_token"] * 1_000_000,
+                                              codex_mini["model_info"]["output_cost_per_token"] * 1_000_000)
+    info = litellm.get_model_info("openai/gpt-5")
+    assert prices["pool-chat-standard"] == Price(info["input_cost_per_token"] * 1_000_000,
+                                                 info["output_cost_per_token"] * 1_000_000)

@@ -134,7 +134,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     except redis.RedisError as exc:
         print(f"vibe-router: cannot read counters from Redis: {exc}", file=sys.stderr)
         return 2
-    all_stats = [summarize(config.virtual_models[name], values, config.prices) for name, values in counters.items()]
+    from vibe_router.plugin import pool_prices  # LiteLLM's prices: the CLI may import it, the engine does not
+
+    prices = {**pool_prices(config), **config.prices}  # the config's prices: table overrides
+    all_stats = [summarize(config.virtual_models[name], values, prices) for name, values in counters.items()]
     if args.json:
         print(json.dumps([stats.to_json() for stats in all_stats], indent=2))
     else:

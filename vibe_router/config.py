@@ -81,11 +81,15 @@ class VirtualModel:
 @dataclass(frozen=True)
 class Deployment:
     """A model_list entry as LiteLLM will see it: its model (environment references resolved)
-    and whether its entry prices it (`model_info.input_cost_per_token` and `output_cost_per_token`)."""
+    and its price when its entry gives one (`model_info.input_cost_per_token` and `output_cost_per_token`)."""
 
     name: str
     model: str
-    priced: bool
+    price: Price | None = None  # from its model_info, USD per million tokens
+
+    @property
+    def priced(self) -> bool:
+        return self.price is not None
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,14 @@ def _scorer(name: str, overrides: Any, sections: dict[str, Any], key: str) -> Sc
         raise ConfigError(f"{where}.{exc.key}", str(exc)) from None
 
 
+def _model_info_price(info: dict[str, Any]) -> Price | None:
+    """A model_list entry's own price (LiteLLM reads `1e-6` written as a string too), per million tokens."""
+    try:
+        return Price(float(info["input_cost_per_token"]) * 1_000_000, float(info["output_cost_per_token"]) * 1_000_000)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _model_names(document: dict[str, Any]) -> list[str]:
     model_list = document.get("model_list")
     if not isinstance(model_list, list):
@@ -296,6 +308,5 @@ def _deployments(document: dict[str, Any]) -> tuple[Deployment, ...]:
         if model.startswith(ENV_REFERENCE):
             model = os.environ.get(model.removeprefix(ENV_REFERENCE), "")
         info = entry.get("model_info") if isinstance(entry.get("model_info"), dict) else {}
-        priced = all(info.get(key) is not None for key in ("input_cost_per_token", "output_cost_per_token"))
-        found.append(Deployment(str(entry.get("model_name")), model, priced))
+        found.append(Deployment(str(entry.get("model_name")), model, _model_info_price(info)))
     return tuple(found)

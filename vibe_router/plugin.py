@@ -19,6 +19,7 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from vibe_router import logs, metrics
 from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_config_path
+from vibe_router.config_conversation import Price
 from vibe_router.logs import log, preview, request_line
 from vibe_router.overrides import Caller
 from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
@@ -248,13 +249,31 @@ def unpriced_pools(config: RouterConfig) -> list[tuple[str, str]]:
     return unpriced
 
 
+def pool_prices(config: RouterConfig) -> dict[str, Price]:
+    """Each deployment's price as LiteLLM charges it: its model_info, else LiteLLM's cost map."""
+    prices = {}
+    for deployment in config.deployments:
+        if deployment.price is not None:
+            prices[deployment.name] = deployment.price
+            continue
+        info = _model_info(deployment.model) if deployment.model else {}
+        if info.get("input_cost_per_token") is not None and info.get("output_cost_per_token") is not None:
+            prices[deployment.name] = Price(info["input_cost_per_token"] * 1_000_000,
+                                            info["output_cost_per_token"] * 1_000_000)
+    return prices
+
+
 def _price(model: str) -> float | None:
     """LiteLLM's input price for a model; quietly None for a model it does not know at all."""
+    return _model_info(model).get("input_cost_per_token")
+
+
+def _model_info(model: str) -> dict[str, Any]:
     quiet, litellm.suppress_debug_info = litellm.suppress_debug_info, True  # no provider-list banner
     try:
-        return litellm.get_model_info(model).get("input_cost_per_token")
+        return dict(litellm.get_model_info(model))
     except Exception:
-        return None
+        return {}
     finally:
         litellm.suppress_debug_info = quiet
 
