@@ -114,6 +114,7 @@ class VibeRouter(CustomLogger):
         if not decision.shadow:
             data["model"] = decision.pool
         metadata[METADATA_KEY] = record
+        _mark_spend(metadata, decision)
         show_preview = self.policy.config.log_preview and not litellm.turn_off_message_logging
         text_preview = preview(routed.turn.text) if show_preview else None
         if bool(litellm.json_logs) != logs.json_lines():  # the config's json_logs may come after callbacks
@@ -195,6 +196,19 @@ def outcome_line(outcome: str, record: dict, served: Any, latency_ms: float) -> 
 def outcome_json(outcome: str, record: dict, served: Any, latency_ms: float) -> dict:
     return {"message": outcome, "virtual_model": record.get("virtual_model"), "pool": record.get("pool"),
             "served_by": served, "latency_ms": round(latency_ms)}
+
+
+def _mark_spend(metadata: dict, decision: Decision) -> None:
+    """The decision where LiteLLM's spend logs keep it: `spend_logs_metadata` and the request's tags.
+
+    Merged with what the client sent, never replacing it.
+    """
+    sent = metadata.get("spend_logs_metadata")
+    sent = sent if isinstance(sent, dict) else {}
+    metadata["spend_logs_metadata"] = {**sent, METADATA_KEY: decision.spend_record()}
+    tags = metadata.get("tags")
+    tag = f"vibe-router:{decision.virtual_model}:{decision.tier}"
+    metadata["tags"] = [*tags, tag] if isinstance(tags, list) else [tag]
 
 
 def request_metadata(data: dict, endpoint: str) -> dict:

@@ -69,6 +69,10 @@ class Decision(NamedTuple):  # not a frozen dataclass: built per request (see re
         """The same fields as a fresh dict, for a JSON log line."""
         return dict(_remembered(_log_record, self))
 
+    def spend_record(self) -> dict[str, Any]:
+        """What LiteLLM's spend log row keeps of the decision (a fresh dict)."""
+        return dict(_remembered(_spend_record, self))
+
     def record(self) -> dict[str, Any]:
         """`to_metadata()` with `headers()` under "headers": a fresh dict, made with one cache look-up."""
         return dict(_remembered(_record, self))
@@ -114,6 +118,12 @@ def _log_record(decision: Decision) -> dict[str, Any]:
         "decided_by": decision.decided_by,
         "session": decision.session or "-",
     }
+
+
+@functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
+def _spend_record(decision: Decision) -> dict[str, Any]:
+    fields = _remembered(_log_record, decision)
+    return {name: fields[name] for name in ("virtual_model", "tier", "pool", "score", "decided_by", "session")}
 
 
 @functools.lru_cache(maxsize=DECISIONS_REMEMBERED)
