@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from vibe_router.capture import CaptureSettings, parse_capture
 from vibe_router.config_conversation import (
     Price,
     Sticky,
@@ -107,6 +108,7 @@ class RouterConfig:
     source: str = ""
     client_models: dict[str, VirtualModel] = field(default_factory=dict)
     deployments: tuple[Deployment, ...] = ()
+    capture: CaptureSettings = field(default_factory=CaptureSettings)
 
     def virtual_model_for(self, model: object) -> VirtualModel | None:
         """The virtual model a requested name routes as (its own name or a housekeeping client model)."""
@@ -162,6 +164,7 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
         session_header=_session_header(section.get("sessions")),
         overrides=parse_overrides(section.get("overrides"), f"{SECTION}.overrides"),
         redis=parse_redis(section.get("redis"), f"{SECTION}.redis"),
+        capture=parse_capture(section.get("capture"), f"{SECTION}.capture"),
         prices=parse_prices(section.get("prices"), f"{SECTION}.prices", pools),
         source=source,
         deployments=_deployments(document),
@@ -193,7 +196,7 @@ def _client_models(models: dict[str, VirtualModel], pools: list[str]) -> dict[st
 
 SECTION_KEYS = {
     "log_preview", "max_scored_chars", "scorers", "virtual_models", "wrapper_tags",
-    "sessions", "overrides", "redis", "prices", "shadow", "reject_malformed",
+    "sessions", "overrides", "redis", "prices", "shadow", "reject_malformed", "capture",
 }
 VIRTUAL_MODEL_KEYS = {"scorer", "scorer_settings", "tiers", "sticky", "scenarios", "shadow"}
 TIER_KEYS = {"name", "pool", "min_score"}

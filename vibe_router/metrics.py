@@ -68,6 +68,9 @@ class MetricsCollector:
         yield from _decision_latency(router.metrics)
         yield from _caches(router.policy)
         yield from _redis(router.store)
+        capture = getattr(plugin, "capture", None)
+        if capture is not None and capture.settings.enabled:
+            yield from _capture(capture)
 
 
 def _counted(metrics: RouterMetrics) -> Iterator[Any]:
@@ -144,6 +147,18 @@ def _redis(store: Any) -> Iterator[Any]:
         changes.add_metric([to], amount)
     yield up
     yield changes
+
+
+def _capture(capture: Any) -> Iterator[Any]:
+    from prometheus_client.core import CounterMetricFamily
+
+    records = CounterMetricFamily("vibe_router_capture_records", "Captured turns written (to a file or the stream)")
+    records.add_metric([], capture.counts["captured"])
+    dropped = CounterMetricFamily("vibe_router_capture_dropped", "Captured turns lost, by why", labels=["reason"])
+    for reason, amount in sorted(capture.dropped.items()):
+        dropped.add_metric([reason], amount)
+    yield records
+    yield dropped
 
 
 _registered: list[MetricsCollector] = []

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import litellm
@@ -18,6 +19,7 @@ from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
 from vibe_router import logs, metrics
+from vibe_router.capture import Capture
 from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_config_path
 from vibe_router.config_conversation import Price
 from vibe_router.logs import log, preview, request_line
@@ -59,6 +61,7 @@ class VibeRouter(CustomLogger):
         self.router = Router(config, store)
         self.policy = self.router.policy
         self.metrics = self.router.metrics
+        self.capture = Capture(config.capture, _sync_redis(config) if config.capture.redis_stream else None)
 
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
         endpoint = CALL_TYPE_ENDPOINTS.get(str(call_type))
@@ -113,6 +116,9 @@ class VibeRouter(CustomLogger):
             record["headers"] = {**record["headers"], OVERRIDE_HEADER: f"refused: {routed.override_refused}"}
         if not decision.shadow:
             data["model"] = decision.pool
+        turn = routed.turn
+        if self.capture.wants(decision.decided_by, turn.continuation, turn.carries_reasoning):
+            record["capture"] = self.capture.begin(data, turn, decision.spend_record())
         metadata[METADATA_KEY] = record
         _mark_spend(metadata, decision)
         show_preview = self.policy.config.log_preview and not litellm.turn_off_message_logging
@@ -152,6 +158,8 @@ class VibeRouter(CustomLogger):
             served = logged.get("model_group") or kwargs.get("model") or record.get("pool")
             request_line(logging.INFO if outcome == "SUCCESS" else logging.WARNING,
                          outcome_json if litellm.json_logs else outcome_line, outcome, record, served, latency_ms)
+            if record.get("capture"):
+                self.capture.finish(record["capture"], _outcome(outcome, kwargs, logged, served, latency_ms))
             if outcome == "SUCCESS":
                 fields: dict[str, float] = {
                     f"tokens_in:{served}": int(logged.get("prompt_tokens") or 0),
@@ -196,6 +204,30 @@ def outcome_line(outcome: str, record: dict, served: Any, latency_ms: float) -> 
 def outcome_json(outcome: str, record: dict, served: Any, latency_ms: float) -> dict:
     return {"message": outcome, "virtual_model": record.get("virtual_model"), "pool": record.get("pool"),
             "served_by": served, "latency_ms": round(latency_ms)}
+
+
+def _outcome(outcome: str, kwargs: dict, logged: dict, served: Any, latency_ms: float) -> dict[str, Any]:
+    """What a captured turn keeps of how it went (no key, no header, no response text)."""
+    exception = kwargs.get("exception")
+    return {"status": outcome.lower(), "served_by": served, "latency_ms": round(latency_ms),
+            "prompt_tokens": logged.get("prompt_tokens"), "completion_tokens": logged.get("completion_tokens"),
+            "response_cost": logged.get("response_cost"),
+            "error": type(exception).__name__ if exception is not None else None}
+
+
+def _sync_redis(config: RouterConfig) -> Callable[[], Any]:
+    """A synchronous Redis client for the capture writer's thread, made on first use."""
+    made: list[Any] = []
+
+    def client() -> Any:
+        if not made:
+            import redis
+
+            made.append(redis.Redis.from_url(config.redis.url or "redis://127.0.0.1:6379/0", socket_timeout=1,
+                                             socket_connect_timeout=1))
+        return made[0]
+
+    return client
 
 
 def _mark_spend(metadata: dict, decision: Decision) -> None:

@@ -1,0 +1,234 @@
+"""Capture: a sample of new human turns with their decision and outcome, for labelling later.
+
+Opt-in (`vibe_router.capture.enabled`). A record is started when a new human turn is routed
+(never a tool-loop continuation, a request carrying reasoning, or housekeeping), finished when
+LiteLLM reports the outcome, and written by a background thread: to rotating JSONL files in a
+directory, and/or to a Redis stream. A full disk or a dead Redis drops records and counts the
+drops; nothing here can slow or fail a request. Records hold no API key, no header and no raw
+session id; with `keep_text: false` they hold no prompt either.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import queue
+import random
+import socket
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vibe_router.config_values import (
+    ConfigError,
+    boolean,
+    mapping,
+    number,
+    optional_string,
+    positive_int,
+    reject_unknown,
+)
+from vibe_router.logs import log
+
+NEW_TURN_DECISIONS = ("score", "sticky:", "override:", "scenario:thinking", "scenario:long_context",
+                      "scenario:images")
+BODY_KEYS = ("model", "system", "messages", "instructions", "input", "prompt", "tools", "max_tokens",
+             "max_output_tokens", "reasoning", "thinking", "reasoning_effort")
+QUEUE_SIZE = 1024
+PENDING_MAX = 4096  # started records waiting for their outcome; the oldest are dropped beyond this
+PENDING_SECONDS = 900.0
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    enabled: bool = False
+    sample: float = 1.0
+    directory: str | None = None
+    redis_stream: str | None = None
+    max_bytes: int = 100_000_000  # all files of this replica together
+    file_bytes: int = 10_000_000  # one file, before the next is started
+    max_records: int = 100_000  # the stream's approximate length
+    keep_text: bool = True
+
+
+CAPTURE_KEYS = {"enabled", "sample", "directory", "redis_stream", "max_bytes", "file_bytes", "max_records",
+                "keep_text"}
+
+
+def parse_capture(value: Any, key: str) -> CaptureSettings:
+    raw = mapping(value, key)
+    reject_unknown(raw, key, CAPTURE_KEYS)
+    settings = CaptureSettings(
+        enabled=boolean(raw.get("enabled", False), f"{key}.enabled"),
+        sample=number(raw.get("sample", 1.0), f"{key}.sample", minimum=0),
+        directory=optional_string(raw.get("directory"), f"{key}.directory"),
+        redis_stream=optional_string(raw.get("redis_stream"), f"{key}.redis_stream"),
+        max_bytes=positive_int(raw.get("max_bytes", CaptureSettings.max_bytes), f"{key}.max_bytes"),
+        file_bytes=positive_int(raw.get("file_bytes", CaptureSettings.file_bytes), f"{key}.file_bytes"),
+        max_records=positive_int(raw.get("max_records", CaptureSettings.max_records), f"{key}.max_records"),
+        keep_text=boolean(raw.get("keep_text", True), f"{key}.keep_text"),
+    )
+    if settings.sample > 1:
+        raise ConfigError(f"{key}.sample", f"must be a share between 0 and 1, got {settings.sample:g}")
+    if settings.enabled and not (settings.directory or settings.redis_stream):
+        raise ConfigError(key, "enabled, but neither directory nor redis_stream says where records go")
+    return settings
+
+
+def is_new_human_turn(decided_by: str, continuation: bool, carries_reasoning: bool) -> bool:
+    return not continuation and not carries_reasoning and decided_by.startswith(NEW_TURN_DECISIONS)
+
+
+class Capture:
+    """Started records, the writer thread, and what was captured and dropped."""
+
+    def __init__(self, settings: CaptureSettings, redis_client: Callable[[], Any] | None = None) -> None:
+        self.settings = settings
+        self.counts = {"captured": 0}
+        self.dropped: dict[str, int] = {}
+        self._pending: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.RLock()
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(QUEUE_SIZE)
+        self._files = _Files(settings, _replica()) if settings.directory else None
+        self._stream = _Stream(settings, redis_client) if settings.redis_stream and redis_client else None
+        self._thread: threading.Thread | None = None
+
+    def wants(self, decided_by: str, continuation: bool, carries_reasoning: bool) -> bool:
+        return (self.settings.enabled and is_new_human_turn(decided_by, continuation, carries_reasoning)
+                and random.random() < self.settings.sample)
+
+    def begin(self, body: dict[str, Any], turn: Any, decision: dict[str, Any]) -> str:
+        """Start a record; its id goes into the routing record so the outcome can find it."""
+        record: dict[str, Any] = {
+            "id": uuid.uuid4().hex, "time": time.time(), "endpoint": turn.endpoint,
+            "decision": decision,
+            "turn": {name: getattr(turn, name) for name in ("turns", "messages", "code_blocks", "images", "tools",
+                                                              "thinking", "reasoning_effort", "total_chars",
+                                                              "max_tokens")},
+        }
+        if self.settings.keep_text:
+            record["text"] = turn.text  # what the router judged: the request's newest human text, unwrapped
+            record["request"] = {key: body[key] for key in BODY_KEYS if key in body}
+            record["request"]["model"] = decision.get("virtual_model")  # the body now names the pool
+        with self._lock:
+            self._pending[record["id"]] = (time.monotonic(), record)
+            while len(self._pending) > PENDING_MAX:
+                self._pending.popitem(last=False)
+                self._drop("no_outcome")
+        return record["id"]
+
+    def finish(self, capture_id: str, outcome: dict[str, Any]) -> None:
+        """Join the outcome and hand the record to the writer; never blocks."""
+        with self._lock:
+            found = self._pending.pop(capture_id, None)
+            cutoff = time.monotonic() - PENDING_SECONDS
+            while self._pending and next(iter(self._pending.values()))[0] < cutoff:
+                self._pending.popitem(last=False)
+                self._drop("no_outcome")
+        if found is None:
+            return
+        record = found[1]
+        record["outcome"] = outcome
+        try:
+            self._queue.put_nowait(record)
+        except queue.Full:
+            self._drop("queue_full")
+            return
+        self._start_writer()
+
+    def _start_writer(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._write_forever, name="vibe-router-capture", daemon=True)
+            self._thread.start()
+
+    def _write_forever(self) -> None:
+        while True:
+            record = self._queue.get()
+            line = json.dumps(record, ensure_ascii=False, default=str)
+            written = False
+            for sink, reason in ((self._files, "disk"), (self._stream, "redis")):
+                if sink is None:
+                    continue
+                try:
+                    sink.write(line)
+                    written = True
+                except Exception as exc:  # a full disk, a dead Redis: the record is dropped there, and counted
+                    self._drop(reason)
+                    log.debug("capture write failed (%s): %s", reason, type(exc).__name__)
+            if written:
+                with self._lock:
+                    self.counts["captured"] += 1
+
+    def _drop(self, reason: str) -> None:
+        with self._lock:
+            self.dropped[reason] = self.dropped.get(reason, 0) + 1
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until the writer has taken everything queued (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while not self._queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+
+
+def _replica() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class _Files:
+    """capture-REPLICA-N.jsonl in the directory; a new file past file_bytes, the oldest deleted past max_bytes."""
+
+    def __init__(self, settings: CaptureSettings, replica: str) -> None:
+        self.directory = Path(settings.directory or ".")
+        self.settings = settings
+        self.replica = replica
+        self.number = 0
+        self.size = 0
+
+    def write(self, line: str) -> None:
+        data = (line + "\n").encode("utf-8")
+        if self.number == 0 or self.size + len(data) > self.settings.file_bytes:
+            self.number += 1
+            self.size = 0
+            self._prune(len(data))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self._path(self.number), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            start = os.lseek(descriptor, 0, os.SEEK_END)
+            try:
+                if os.write(descriptor, data) != len(data):
+                    raise OSError(errno.ENOSPC, "short write")
+            except OSError:
+                os.ftruncate(descriptor, start)  # never leave half a line behind
+                raise
+        finally:
+            os.close(descriptor)
+        self.size += len(data)
+
+    def _path(self, number: int) -> Path:
+        return self.directory / f"capture-{self.replica}-{number:06d}.jsonl"
+
+    def _prune(self, incoming: int) -> None:
+        files = sorted(self.directory.glob(f"capture-{self.replica}-*.jsonl"))
+        total = sum(path.stat().st_size for path in files) + incoming
+        for path in files:
+            if total <= self.settings.max_bytes:
+                break
+            total -= path.stat().st_size
+            path.unlink(missing_ok=True)
+
+
+class _Stream:
+    def __init__(self, settings: CaptureSettings, client: Callable[[], Any]) -> None:
+        self.key = settings.redis_stream or ""
+        self.max_records = settings.max_records
+        self.client = client
+
+    def write(self, line: str) -> None:
+        self.client().xadd(self.key, {"record": line}, maxlen=self.max_records, approximate=True)
