@@ -46,5 +46,8 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 "${pip[@]}" install --require-hashes --no-deps -r "$here/installer.lock" || die "installing installer.lock failed"
 "${pip[@]}" install --require-hashes --no-deps -r "$lock" || die "installing $(basename "$lock") failed"
 "${pip[@]}" check || die "$(basename "$lock") is not a consistent set of packages (pip check)"
-"${pip[@]}" install --no-deps --no-build-isolation -e "$root" || die "installing vibe-router itself failed"
+# setuptools prints an informational note ("Editable installation. Please be careful with folders
+# ...") on every editable install; only that message is silenced, any real warning still shows.
+PYTHONWARNINGS="ignore:Editable installation" "${pip[@]}" install --no-deps --no-build-isolation -e "$root" \
+  || die "installing vibe-router itself failed"
 printf '%s' "$wanted" > "$stamp"
