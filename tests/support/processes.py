@@ -156,9 +156,9 @@ class EchoUpstream(_LoggedProcess):
         self._call("DELETE", "/_echo/faults")
 
 
-def start_echo_upstream(port: int | None = None, timeout: float = 20.0) -> EchoUpstream:
+def start_echo_upstream(port: int | None = None, timeout: float = 20.0, **extra_env: str) -> EchoUpstream:
     """Start the echo upstream (port None: let it pick one) and wait until it answers."""
-    env = dict(os.environ)
+    env = {**os.environ, **extra_env}
     env["PYTHONPATH"] = _python_path(env)
     env["PYTHONUNBUFFERED"] = "1"
     upstream = EchoUpstream(0 if port is None else port, env)

@@ -1,4 +1,4 @@
-"""The `train`, `eval` and `calibrate` subcommands of `vibe-router` (see `add_commands`)."""
+"""The `train`, `eval`, `calibrate` and `label` subcommands of `vibe-router` (see `add_commands`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from vibe_router.scoring.base import ScorerSettingsError
 from vibe_router.scoring.learned import DEFAULT_MODEL, LearnedScorer, ModelFileError, load_model, save_model
+from vibe_router.training.label_command import add_label
 from vibe_router.training.routellm import DataError, load_source, resolve_data_dir
 from vibe_router.training.train import TrainingUnavailable, TrainOptions, fit
 
@@ -19,10 +20,11 @@ DEFAULT_PLOT = Path("build") / "eval" / "quality.png"
 
 
 def add_commands(subparsers: Any) -> None:
-    """Register `train`, `eval` and `calibrate` on an argparse subparsers object."""
+    """Register `train`, `eval`, `calibrate` and `label` on an argparse subparsers object."""
     _add_train(subparsers.add_parser("train", help="train the learned scorer's model"))
     _add_eval(subparsers.add_parser("eval", help="measure routers on MMLU and GSM8K (APGR, CPT, latency)"))
     _add_calibrate(subparsers.add_parser("calibrate", help="threshold sending a given share to the strong tier"))
+    add_label(subparsers.add_parser("label", help="label captured turns by replaying them to both pools and judging"))
 
 
 def _data_option(parser: argparse.ArgumentParser) -> None:
