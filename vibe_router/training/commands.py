@@ -12,6 +12,7 @@ from typing import Any
 from vibe_router.scoring.base import ScorerSettingsError
 from vibe_router.scoring.learned import DEFAULT_MODEL, LearnedScorer, ModelFileError, load_model, save_model
 from vibe_router.training.label_command import add_label
+from vibe_router.training.report import add_report
 from vibe_router.training.routellm import DataError, load_source, resolve_data_dir
 from vibe_router.training.train import TrainingUnavailable, TrainOptions, fit
 
@@ -25,6 +26,7 @@ def add_commands(subparsers: Any) -> None:
     _add_eval(subparsers.add_parser("eval", help="measure routers on MMLU and GSM8K (APGR, CPT, latency)"))
     _add_calibrate(subparsers.add_parser("calibrate", help="threshold sending a given share to the strong tier"))
     add_label(subparsers.add_parser("label", help="label captured turns by replaying them to both pools and judging"))
+    add_report(subparsers.add_parser("report", help="an HTML page of captured routing: shares, cost, quality"))
 
 
 def _data_option(parser: argparse.ArgumentParser) -> None:
