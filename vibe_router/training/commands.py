@@ -108,6 +108,9 @@ def _add_eval(parser: argparse.ArgumentParser) -> None:
                         help="put the table between its markers in FILE (docs/learned-scorer.md)")
     parser.add_argument("--without-litellm", action="store_true", help="leave out LiteLLM's heuristic")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--source", type=Path, metavar="FILE",
+                        help="your labelled rows ({prompt, weak_score, strong_score}, e.g. from `vibe-router label`) "
+                             "instead of the benchmarks: k-fold held-out APGR and CPT there")
     _train_options(parser)
     parser.set_defaults(func=run_eval_command)
 
@@ -115,6 +118,8 @@ def _add_eval(parser: argparse.ArgumentParser) -> None:
 def run_eval_command(args: argparse.Namespace) -> int:
     from vibe_router.training import evaluate
 
+    if args.source:
+        return _run_source_eval(args)
     try:
         if args.from_json:
             results = json.loads(args.from_json.read_text(encoding="utf-8"))
@@ -148,6 +153,26 @@ def run_eval_command(args: argparse.Namespace) -> int:
             print(f"vibe-router eval: {error}", file=sys.stderr)
             return 2
         print(f"updated the table in {args.update_readme}", file=sys.stderr)
+    return 0
+
+
+def _run_source_eval(args: argparse.Namespace) -> int:
+    from vibe_router.training.evaluate_source import render_source_table, run_source_eval
+
+    try:
+        results = run_source_eval(args.source, args.folds, args.seed, _options(args), show=not args.quiet,
+                                  with_litellm=not args.without_litellm)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+        if not args.no_plot:
+            from vibe_router.training.plot import plot
+
+            plot(results, args.plot)
+    except (DataError, TrainingUnavailable, OSError, RuntimeError, ValueError) as error:
+        print(f"vibe-router eval: {error}", file=sys.stderr)
+        return 2
+    print(render_source_table(results))
+    print(f"results: {args.json}" + ("" if args.no_plot else f", plot: {args.plot}"), file=sys.stderr)
     return 0
 
 
