@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from vibe_router import sessions
+from vibe_router import local_store
 from vibe_router.headers import lowercase_headers
+from vibe_router.redis_connection import RedisConnection
 from vibe_router.session_id import MAX_ID_CHARS, SessionId, find_session_id
 from vibe_router.sessions import LocalStore, RedisSettings, SessionStore
 
@@ -229,7 +230,7 @@ def test_short_differs_between_sessions() -> None:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [100.0]
-    monkeypatch.setattr(sessions, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(local_store, "time", SimpleNamespace(monotonic=lambda: now[0]))
     return now
 
 
@@ -255,14 +256,14 @@ def test_local_store_is_bounded_and_evicts_the_least_recently_used() -> None:
 
 
 def test_session_store_without_url_is_local_only() -> None:
-    store = SessionStore(RedisSettings(url=None))
+    store = SessionStore(RedisSettings())
     assert not store.shared
     assert store.key("session", "auto-chat", "x") == "vibe-router:session:auto-chat:x"
     assert asyncio.run(store.apply_tier("k", "max", 1, 60)) == (1, "local")
 
 
 def test_unreachable_redis_falls_back_to_the_local_store_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
-    store = SessionStore(RedisSettings(url="redis://127.0.0.1:1/0", timeout_ms=50, retry_seconds=60))
+    store = SessionStore(RedisSettings(RedisConnection(host="127.0.0.1", port=1), timeout_ms=50, retry_seconds=60))
     logger = logging.getLogger("vibe_router")
     logger.addHandler(caplog.handler)
     try:

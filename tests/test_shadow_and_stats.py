@@ -32,7 +32,7 @@ def config(global_shadow: bool = False, **per_model: bool) -> RouterConfig:
 
 
 def plugin(cfg: RouterConfig) -> VibeRouter:
-    return VibeRouter(cfg, SessionStore(RedisSettings(url=None)))
+    return VibeRouter(cfg, SessionStore(RedisSettings()))
 
 
 def headers_for(router: VibeRouter, data: dict[str, Any]) -> dict[str, str]:

@@ -18,8 +18,9 @@ from vibe_router.config_values import (
     string_list,
 )
 from vibe_router.overrides import DEFAULT_HEADER, OverrideSettings
+from vibe_router.redis_connection import RedisConnection
 from vibe_router.scenarios import DEFAULT_HOUSEKEEPING_PATTERNS, Housekeeping, LongContext, Scenarios, Target, Thinking
-from vibe_router.sessions import RedisSettings, redis_url_from_env
+from vibe_router.sessions import RedisSettings
 
 STICKY_MODES = ("escalate_only", "pin", "off")
 
@@ -129,8 +130,12 @@ def parse_redis(value: Any, key: str, env: Any = os.environ) -> RedisSettings:
     raw = mapping(value, key)
     reject_unknown(raw, key, {"enabled", "key_prefix", "timeout_ms", "retry_seconds", "local_max_sessions"})
     enabled = boolean(raw.get("enabled", True), f"{key}.enabled")
+    try:
+        connection = RedisConnection.from_env(env) if enabled else None
+    except ValueError as exc:
+        raise ConfigError(key, f"environment: {exc}") from None
     return RedisSettings(
-        url=redis_url_from_env(env) if enabled else None,
+        connection=connection,
         key_prefix=optional_string(raw.get("key_prefix"), f"{key}.key_prefix") or RedisSettings.key_prefix,
         timeout_ms=number(raw.get("timeout_ms", RedisSettings.timeout_ms), f"{key}.timeout_ms", minimum=1),
         retry_seconds=number(raw.get("retry_seconds", RedisSettings.retry_seconds), f"{key}.retry_seconds", 0.1),

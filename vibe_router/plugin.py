@@ -247,7 +247,7 @@ def build_router_instance() -> VibeRouter:
     log.info(
         "plugin loaded: config=%s virtual_models=%s pools=%d sessions=%s",
         path, ",".join(config.virtual_models), len(config.pools),
-        "redis" if config.redis.url else "in-process (no REDIS_HOST/REDIS_URL)",
+        config.redis.connection.describe() if config.redis.connection else "in-process (no REDIS_HOST/REDIS_URL)",
     )
     for name, model in unpriced_pools(config):
         log.warning("UNPRICED POOL pool=%s model=%s: LiteLLM has no price for this model, so it logs no spend for "
