@@ -284,3 +284,27 @@ def test_redis_settings_are_parsed() -> None:
         {"key_prefix": "vr:", "timeout_ms": 50, "retry_seconds": 1, "local_max_sessions": 10}, "redis", env={}
     )
     assert settings == RedisSettings(key_prefix="vr:", timeout_ms=50, retry_seconds=1, local_max_sessions=10)
+
+
+def test_session_labels_come_from_a_secret_every_replica_shares(monkeypatch: pytest.MonkeyPatch) -> None:
+    document = yaml.safe_load(CONFIG.read_text())  # general_settings.master_key: os.environ/LITELLM_MASTER_KEY
+    monkeypatch.setenv("LITELLM_MASTER_KEY", "sk-deployment-a")
+    one, two = parse_config(copy.deepcopy(document)), parse_config(copy.deepcopy(document))
+    assert one.session_labels == two.session_labels  # two replicas: one label per session
+    assert one.session_labels.source == "general_settings.master_key"
+    monkeypatch.setenv("LITELLM_MASTER_KEY", "sk-deployment-b")
+    assert parse_config(copy.deepcopy(document)).session_labels.key != one.session_labels.key
+
+    document["vibe_router"]["sessions"]["label_key"] = "os.environ/LABEL_KEY"
+    with pytest.raises(ConfigError) as error:
+        parse_config(copy.deepcopy(document))
+    assert error.value.key == "vibe_router.sessions.label_key"
+    monkeypatch.setenv("LABEL_KEY", "shared by the replicas")
+    assert parse_config(copy.deepcopy(document)).session_labels.source == "sessions.label_key"
+
+    del document["vibe_router"]["sessions"]["label_key"]
+    del document["general_settings"]
+    assert parse_config(copy.deepcopy(document)).session_labels.source == "LITELLM_MASTER_KEY"
+    monkeypatch.delenv("LITELLM_MASTER_KEY")
+    alone = parse_config(copy.deepcopy(document)).session_labels
+    assert alone.source == "per-process" and alone != parse_config(copy.deepcopy(document)).session_labels

@@ -14,12 +14,13 @@ import pytest
 from vibe_router import local_store
 from vibe_router.headers import lowercase_headers
 from vibe_router.redis_connection import RedisConnection
-from vibe_router.session_id import MAX_ID_CHARS, SessionId, find_session_id
+from vibe_router.session_id import SessionId, find_session_id, label_key
 from vibe_router.sessions import LocalStore, RedisSettings, SessionStore
 
 CLAUDE_CODE_USER_ID = json.dumps(
     {"device_id": "d" * 64, "account_uuid": "", "session_id": "cc-json-session"}, separators=(",", ":")
 )
+KEY = label_key("test deployment secret")
 LEGACY_USER_ID = "user_" + "a" * 64 + "_account__session_cc-legacy-session"
 
 # Every source at once; each test removes the winners before the source it checks.
@@ -176,17 +177,24 @@ def test_values_are_trimmed() -> None:
     ],
     ids=["generic", "cc-header", "cc-json", "cc-legacy", "prompt_cache_key", "thread-id", "litellm"],
 )
-def test_ids_are_clipped(body: dict[str, Any], headers: dict[str, str]) -> None:
-    found = find(body, headers)
-    assert found.value == "h" * MAX_ID_CHARS
-    assert MAX_ID_CHARS == 200
+def test_whole_ids_are_hashed(body: dict[str, Any], headers: dict[str, str]) -> None:
+    """Two long ids that share their first thousands of characters are two sessions."""
+    def swap_tail(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace("h" * 5000, "h" * 4999 + "x")
+        return {k: swap_tail(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+    found, other = find(body, headers), find(swap_tail(body), swap_tail(headers))
+    assert found.value == "h" * 5000 and other.value == "h" * 4999 + "x"
+    assert found.digest != other.digest
+    assert found.label(KEY) != other.label(KEY)
 
 
 def test_hash_is_stable_for_the_same_key_and_first_text() -> None:
     one = find({}, {}, api_key="sk-a", first_text="Write a parser")
     two = find({"model": "other"}, {"user-agent": "x"}, api_key="sk-a", first_text="Write a parser")
     assert one == two
-    assert one.short == two.short
+    assert one.label(KEY) == two.label(KEY)
 
 
 def test_hash_differs_by_key_and_by_first_text() -> None:
@@ -214,15 +222,17 @@ def test_hash_survives_unencodable_text() -> None:
         SessionId("bad \ud800 surrogate", "litellm"),
     ],
 )
-def test_short_is_twelve_hex_and_never_the_raw_id(found: SessionId) -> None:
-    assert re.fullmatch(r"[0-9a-f]{12}", found.short)
-    assert found.value not in found.short
-    assert found.short not in found.value
-    assert found.short == SessionId(found.value, "other-source").short  # depends on the id only
+def test_label_is_twelve_hex_keyed_and_never_the_raw_id(found: SessionId) -> None:
+    label = found.label(KEY)
+    assert re.fullmatch(r"[0-9a-f]{12}", label)
+    assert found.value not in label and label not in found.value
+    assert label == SessionId(found.value, "other-source").label(KEY)  # depends on the id only
+    assert label != found.label(label_key("another deployment"))
+    assert label not in found.digest  # the unkeyed digest does not give the label away
 
 
-def test_short_differs_between_sessions() -> None:
-    assert SessionId("session-a", "codex").short != SessionId("session-b", "codex").short
+def test_label_differs_between_sessions() -> None:
+    assert SessionId("session-a", "codex").label(KEY) != SessionId("session-b", "codex").label(KEY)
 
 
 # ------------------------------------------------------------------------------ the stored tier

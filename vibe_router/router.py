@@ -48,6 +48,9 @@ class Router:
         self._background: set[asyncio.Task[None]] = set()
         self._pending: dict[str, dict[str, int]] = {}
         self._flush_scheduled = False
+        if config.session_labels.source == "per-process":
+            log.warning("SESSION LABELS PER PROCESS: no sessions.label_key and no master key, so replicas label "
+                        "one session differently in x-vibe-router-session and logs (routing is not affected)")
 
     async def route(self, request: RouteRequest) -> Routed | None:
         """The decision for a request, or None when its model is not virtual.
@@ -66,7 +69,7 @@ class Router:
             turn = self.policy.view(request.endpoint, body, fresh=True)
         session = find_session_id(body, headers, request.caller.key_hash or "", turn.first_text,
                                   self.config.session_header)
-        decision = self.policy.decide_for(virtual, model, turn, session.short)
+        decision = self.policy.decide_for(virtual, model, turn, session.label(self.config.session_labels.key))
         if override is not None:
             forced = self._forced(virtual, decision, override.tier, override.source, request.caller)
             if forced is not None:
