@@ -243,6 +243,27 @@ def test_an_escalation_made_while_redis_was_dead_reaches_the_other_replica(
     assert [tier for _, tier in ledger.served["outage"]] == [0, 1, 1]
 
 
+def test_a_restart_between_two_requests_is_noticed_and_every_held_session_written_back(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redis restarts (empty) while no request is in flight, so no call fails. The next call of
+    replica 0, for another session, sees a new epoch and writes back every session it holds:
+    replica 1, which never saw the escalated session, then serves it at its tier."""
+    routers = replicas(replica_config(tmp_path), redis_server.url, monkeypatch)
+    ledger = Ledger()
+
+    async def scenario() -> None:
+        await turn(routers, ledger, "held", 0, COMPLEX)
+        redis_server.kill()
+        redis_server.start()
+        await turn(routers, ledger, "other", 0, SIMPLE)
+        await asyncio.sleep(0.5)
+        await turn(routers, ledger, "held", 1, SIMPLE)
+
+    run(routers, scenario())
+    assert [tier for _, tier in ledger.served["held"]] == [1, 1]
+
+
 def test_pin_keeps_the_first_decision_through_slow_and_dead_redis(
     redis_server: RedisServer, slow: SlowTcpProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import math
 import secrets
 from collections import OrderedDict
@@ -83,6 +84,7 @@ class SessionStore:
         self._epoch: str | None = None
         self._resync_all = False
         self._token = secrets.token_hex(8)
+        self._proposals = itertools.count()
         self._healer: asyncio.Task[None] | None = None
 
     @property
@@ -103,7 +105,7 @@ class SessionStore:
             try:
                 script = self._connect()
                 answer = await script(keys=[key, self._epoch_key],
-                                      args=[mode, proposed, _ttl(ttl), self.local.floor(key), self._token])
+                                      args=[mode, proposed, _ttl(ttl), self.local.floor(key), self._new_epoch()])
                 tier = int(answer[0])
             except Exception as exc:
                 await self._failed(exc)
@@ -153,6 +155,10 @@ class SessionStore:
             with contextlib.suppress(Exception):
                 await self._client.aclose()
         self._client = self._script = self._healer = None
+
+    def _new_epoch(self) -> str:
+        """An epoch for Redis to take if it has none: never one it had before, even from this replica."""
+        return f"{self._token}-{next(self._proposals)}"
 
     @property
     def _epoch_key(self) -> str:
@@ -227,7 +233,7 @@ class SessionStore:
             keys = list(self._unsynced)
         if not keys:  # only "is Redis back?": ask for the epoch (and notice a restart)
             async with self._client.pipeline(transaction=False) as pipe:
-                pipe.set(self._epoch_key, self._token, nx=True)
+                pipe.set(self._epoch_key, self._new_epoch(), nx=True)
                 pipe.get(self._epoch_key)
                 self._answered((await pipe.execute())[1])
             return
@@ -243,7 +249,7 @@ class SessionStore:
                         if floor == UNKNOWN:
                             continue
                         await script(keys=[key, self._epoch_key],
-                                     args=["max", floor, _ttl(self.local.seconds_left(key)), floor, self._token],
+                                     args=["max", floor, _ttl(self.local.seconds_left(key)), floor, self._new_epoch()],
                                      client=pipe)
                         written.append(key)
                     answers = await pipe.execute() if written else []
