@@ -97,3 +97,27 @@ def test_a_redis_url_the_client_rejects_never_fails_or_unroutes_a_request(
     assert asyncio.run(scenario()) == [("pool-chat-mini", "score"), ("pool-chat-standard", "score"),
                                        ("pool-chat-standard", "sticky:escalate_only")]
     assert any("REDIS UNAVAILABLE" in line for line in captured.lines)
+
+
+def test_every_call_raises_redis_to_the_replicas_floor() -> None:
+    """The script takes the replica's floor: Redis never answers, nor keeps, less than a tier this
+    replica holds, in either mode, and "first" keeps the held tier over a new proposal."""
+    server = RedisServer().start()
+    try:
+        async def scenario() -> list[tuple[int, bytes | None]]:
+            store = SessionStore(RedisSettings(connection=server.connection()))
+            seen = []
+            for key, stored, floor, mode, proposed in (("a", b"0", 1, "max", 0), ("b", None, 1, "first", 0),
+                                                       ("c", None, 0, "first", 1), ("d", b"0", 1, "first", 0)):
+                if stored is not None:
+                    server.client().set(key, stored)
+                store.local.remember(key, floor, 60)
+                tier, source = await store.apply_tier(key, mode, proposed, 60)
+                assert source == "redis"
+                seen.append((tier, server.client().get(key)))
+            await store.close()
+            return seen
+
+        assert asyncio.run(scenario()) == [(1, b"1"), (1, b"1"), (0, b"0"), (1, b"1")]
+    finally:
+        server.kill()
