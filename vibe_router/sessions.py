@@ -91,11 +91,6 @@ class SessionStore:
     def shared(self) -> bool:
         return self.settings.connection is not None
 
-    @property
-    def unsynced(self) -> int:
-        """How many sessions wait to be written back to Redis."""
-        return len(self._unsynced)
-
     def key(self, *parts: str) -> str:
         return self.settings.key_prefix + ":".join(parts)
 
@@ -140,11 +135,6 @@ class SessionStore:
         self._timeouts = 0
         return True
 
-    async def settle(self) -> None:
-        """Wait until the background write-back has nothing left to do (tests, shutdown)."""
-        while self._healer is not None and not self._healer.done():
-            await asyncio.shield(self._healer)
-
     async def close(self) -> None:
         """Stop the background write-back and close the connections (what is unwritten stays unwritten)."""
         if self._healer is not None and not self._healer.done():
@@ -173,7 +163,7 @@ class SessionStore:
 
     def _answered(self, epoch: Any) -> None:
         self._timeouts = 0
-        epoch = epoch.decode() if isinstance(epoch, bytes) else str(epoch)
+        epoch = epoch.decode("utf-8", "replace") if isinstance(epoch, bytes) else str(epoch)
         if self._epoch is not None and epoch != self._epoch:
             log.warning("REDIS LOST ITS SESSIONS (new epoch): writing back the %d this replica holds",
                         sum(1 for _ in self.local.live()))
@@ -183,19 +173,22 @@ class SessionStore:
             self._heal_soon()
 
     async def _failed(self, exc: Exception) -> None:
-        timed_out = isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError"  # redis' own, or asyncio's
-        if timed_out:
+        if _timed_out(exc):
             self._timeouts += 1
             if self._timeouts < TIMEOUTS_BEFORE_DOWN:
                 return  # one slow answer is "unknown": decide locally, write back later, try Redis next time
         # Connections opened before a Redis restart are dead: drop them all, not one per request.
         with contextlib.suppress(Exception):
             await self._client.connection_pool.disconnect()
+        self._mark_down(exc)
+        self._heal_soon()
+
+    def _mark_down(self, exc: Exception) -> None:
+        """Requests stop asking Redis until the background task reaches it again."""
         if not self._down:
             self._down = True
             log.warning("REDIS UNAVAILABLE (%s): deciding from this replica's sessions, writing back when it "
                         "answers (retrying at most %gs apart)", type(exc).__name__, self.settings.retry_seconds)
-        self._heal_soon()
 
     def _heal_soon(self) -> None:
         if self._healer is not None and not self._healer.done():
@@ -212,9 +205,8 @@ class SessionStore:
             try:
                 await self._write_back()
             except Exception as exc:
-                if not isinstance(exc, TimeoutError) and type(exc).__name__ != "TimeoutError" and not self._down:
-                    self._down = True
-                    log.warning("REDIS UNAVAILABLE (%s): deciding from this replica's sessions", type(exc).__name__)
+                if not _timed_out(exc):
+                    self._mark_down(exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.retry_seconds)
                 continue
@@ -254,13 +246,17 @@ class SessionStore:
                         written.append(key)
                     answers = await pipe.execute() if written else []
             except BaseException:
-                for key in batch:  # not written: keep them for the next pass
+                for key in keys[start:]:  # not written: keep them (this batch and the rest) for the next pass
                     self._unsynced[key] = None
                 raise
             for key, answer in zip(written, answers, strict=True):
                 self.local.remember(key, int(answer[0]), self.local.seconds_left(key))
             if answers:
                 self._answered(answers[-1][1])
+
+
+def _timed_out(exc: Exception) -> bool:
+    return isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError"  # redis' own, or asyncio's
 
 
 def _ttl(seconds: float) -> int:
