@@ -271,6 +271,8 @@ def test_a_password_is_passed_as_it_is_and_never_shown() -> None:
     assert "p/w" not in repr(connection) and "p/w" not in connection.describe()
     from_url = RedisConnection(url="redis://:secret@cache:6390/2")
     assert from_url.describe() == "redis://cache:6390/2" and "secret" not in repr(from_url)
+    assert RedisConnection(url="rediss://cache:6390/0?password=secret").describe() == "rediss://cache:6390/0"
+    assert RedisConnection(url="unix:///run/redis.sock").describe() == "unix:///run/redis.sock"
 
 
 def test_a_bad_redis_port_names_the_variable() -> None:

@@ -58,10 +58,9 @@ class RedisConnection:
 
     def describe(self) -> str:
         """Where Redis is, for a log line: host and port, never credentials."""
-        if self.url is not None:
-            tail = self.url.rsplit("@", 1)[-1]
-            scheme = self.url.split("://", 1)[0] if "://" in self.url else "redis"
-            return f"{scheme}://{tail.split('://', 1)[-1]}"
+        if self.url is not None:  # no user info, no query (a password may sit in either)
+            scheme, _, rest = self.url.partition("://") if "://" in self.url else ("redis", "", self.url)
+            return f"{scheme}://{rest.split('?', 1)[0].rsplit('@', 1)[-1]}"
         return f"{'rediss' if self.ssl else 'redis'}://{self.host}:{self.port}/{self.db}"
 
     def client_arguments(self) -> dict[str, Any]:
