@@ -45,13 +45,17 @@ class RedisServer:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if self.client().ping():
-                    return self
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise TimeoutError(f"redis-server did not answer on port {self.port}")
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    if self.client().ping():
+                        return self
+                except redis.RedisError:
+                    time.sleep(0.05)
+            raise TimeoutError(f"redis-server did not answer on port {self.port}")
+        except BaseException:  # a fixture that fails here never reaches its kill(): do it now
+            self.kill()
+            raise
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
