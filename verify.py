@@ -295,21 +295,25 @@ def check_cliproxy_key(ctx: Context, cliproxy_config: Path) -> None:
 
 
 def check_redis(ctx: Context) -> None:
+    """PING Redis with the client the plugin builds: the same variables, passed the same way."""
     import redis
 
+    from vibe_router.redis_connection import RedisConnection, sync_client
+
     settings = ctx.settings
-    if settings.host("REDIS_URL"):
-        client, where = redis.Redis.from_url(settings.host("REDIS_URL"), socket_timeout=3), "REDIS_URL"
-    elif settings.host("REDIS_HOST") or (settings.service("redis") and settings.host("REDIS_PASSWORD")):
-        host, port = settings.host("REDIS_HOST"), settings.host("REDIS_PORT") or 6379
-        if host is None:  # the compose Redis, through its published port
-            host, port = "127.0.0.1", settings.host("REDIS_HOST_PORT") or 6379
-        client = redis.Redis(host=host, port=int(port), password=settings.host("REDIS_PASSWORD"),
-                             socket_timeout=3, socket_connect_timeout=3)
-        where = f"{host}:{port}"
-    else:
+    try:
+        connection = RedisConnection.from_env(settings.host_env())
+    except ValueError as exc:
+        return ctx.add("fail", "redis", str(exc), "REDIS_PORT and REDIS_DB are whole numbers")
+    if connection is None and settings.service("redis") and settings.host("REDIS_PASSWORD"):
+        # the compose Redis, through its published port
+        connection = RedisConnection(host="127.0.0.1", port=int(settings.host("REDIS_HOST_PORT") or 6379),
+                                     password=settings.host("REDIS_PASSWORD"))
+    if connection is None:
         return ctx.add("skip", "redis", "not configured (no REDIS_URL, REDIS_HOST or compose REDIS_PASSWORD): "
                        "each proxy process keeps its own session state")
+    where = "REDIS_URL" if connection.url is not None else f"{connection.host}:{connection.port}"
+    client = sync_client(connection, 3)
     try:
         client.ping()
     except redis.RedisError as exc:

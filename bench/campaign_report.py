@@ -124,7 +124,8 @@ def count_records(records: list[RequestRecord], broken: set[str], topology: Topo
                         for e in sorted({r.endpoint for r in records})},
         "streamed": sum(r.stream for r in records),
         "sessions": len({r.session for r in records}),
-        "sticky_downgrades": sum(r.escalated_before and r.tier == "cheap" for r in records),
+        "sticky_downgrades": sum(map(served_below_reached, records)),
+        "sessions_down": len({r.session for r in records if served_below_reached(r)}),
         "body_model_not_virtual": sum(r.ok and r.body_model is not None and r.body_model != r.virtual_model
                                       for r in records),
         "body_model_values": dict(Counter(r.body_model for r in records
@@ -132,6 +133,11 @@ def count_records(records: list[RequestRecord], broken: set[str], topology: Topo
         "latency_ms": _latency([r.latency_ms for r in records if r.ok]),
         "fallback_latency_ms": _latency([r.latency_ms for r in fallbacks]),
     }
+
+
+def served_below_reached(record: RequestRecord) -> bool:
+    """Decided cheap after its session had reached standard (the campaign is far shorter than the TTL)."""
+    return record.escalated_before and record.tier == "cheap"
 
 
 def summarize_phase(phase: PhaseResult, records: list[RequestRecord], topology: Topology) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tests.support.processes import REPO_ROOT
 
-PHASES = ["1-baseline", "2-redis", "3a-cheap-500", "3b-cheap-timeout", "3c-both-broken", "4-broken-scorer"]
+PHASES = ["1-baseline", "2s-slow-redis", "2-redis", "3a-cheap-500", "3b-cheap-timeout", "3c-both-broken",
+          "4-broken-scorer"]
 PHASE_KEYS = {
     "name", "title", "available", "unavailable_reason", "targets", "faults", "broken_models", "requests",
     "succeeded", "failed", "router_caused_failures", "upstream_failures", "failures_by_reason", "fail_opens",

@@ -13,6 +13,7 @@ from tests.support.stack import CONFIG
 from vibe_router.config import ConfigError, RouterConfig, parse_config
 from vibe_router.config_conversation import Price, Sticky, parse_redis
 from vibe_router.overrides import OverrideSettings
+from vibe_router.redis_connection import RedisConnection
 from vibe_router.scenarios import DEFAULT_HOUSEKEEPING_PATTERNS, Target
 from vibe_router.sessions import RedisSettings
 
@@ -61,7 +62,7 @@ def test_repo_config_conversation_settings() -> None:
     assert config.overrides == OverrideSettings()
     assert config.session_header == "x-session-id"
     assert config.prices["pool-claude-sonnet"] == Price(3.0, 15.0)
-    assert (config.redis.key_prefix, config.redis.timeout_ms, config.redis.retry_seconds) == ("vibe-router:", 20, 5)
+    assert (config.redis.key_prefix, config.redis.timeout_ms, config.redis.retry_seconds) == ("vibe-router:", 250, 5)
     assert {vm.shadow for vm in config.virtual_models.values()} == {False}
 
 
@@ -238,28 +239,74 @@ def test_error_messages_say_what_is_allowed() -> None:
 
 # ------------------------------------------------------------------------------ redis from the environment
 
-def test_redis_disabled_gives_no_url_even_with_redis_host() -> None:
+def test_redis_disabled_gives_no_connection_even_with_redis_host() -> None:
     env = {"REDIS_HOST": "redis", "REDIS_URL": "redis://elsewhere:6379/0"}
-    assert parse_redis({"enabled": False}, "vibe_router.redis", env=env).url is None
+    assert parse_redis({"enabled": False}, "vibe_router.redis", env=env).connection is None
 
 
 @pytest.mark.parametrize(
-    ("env", "url"),
+    ("env", "connection"),
     [
         ({}, None),
-        ({"REDIS_HOST": "redis"}, "redis://redis:6379/0"),
-        ({"REDIS_HOST": "redis", "REDIS_PORT": "6380", "REDIS_PASSWORD": "pw"}, "redis://:pw@redis:6380/0"),
-        ({"REDIS_URL": "rediss://cache:6390/2", "REDIS_HOST": "redis"}, "rediss://cache:6390/2"),
+        ({"REDIS_HOST": "redis"}, RedisConnection(host="redis")),
+        ({"REDIS_HOST": "redis", "REDIS_PORT": "6380", "REDIS_PASSWORD": "p/w#x@y:z"},
+         RedisConnection(host="redis", port=6380, password="p/w#x@y:z")),
+        ({"REDIS_URL": "rediss://cache:6390/2", "REDIS_HOST": "redis"}, RedisConnection(url="rediss://cache:6390/2")),
         ({"REDIS_HOST": "", "REDIS_PORT": "6380"}, None),
+        ({"REDIS_HOST": "r", "REDIS_DB": "3", "REDIS_USERNAME": "app", "REDIS_SSL": "True",
+          "REDIS_SSL_CA_CERTS": "/ca.pem", "REDIS_SSL_CERT_REQS": "none", "REDIS_SSL_CHECK_HOSTNAME": "false"},
+         RedisConnection(host="r", db=3, username="app", ssl=True, ssl_options=(
+             ("ssl_ca_certs", "/ca.pem"), ("ssl_cert_reqs", "none"), ("ssl_check_hostname", False)))),
     ],
 )
-def test_redis_url_from_the_environment(env: dict[str, str], url: str | None) -> None:
-    assert parse_redis({}, "vibe_router.redis", env=env).url == url
-    assert parse_redis(None, "vibe_router.redis", env=env).url == url
+def test_redis_connection_from_the_environment(env: dict[str, str], connection: RedisConnection | None) -> None:
+    assert parse_redis({}, "vibe_router.redis", env=env).connection == connection
+    assert parse_redis(None, "vibe_router.redis", env=env).connection == connection
+
+
+def test_a_password_is_passed_as_it_is_and_never_shown() -> None:
+    connection = parse_redis({}, "vibe_router.redis", env={"REDIS_HOST": "h", "REDIS_PASSWORD": "p/w#x@y"}).connection
+    assert connection is not None
+    assert connection.client_arguments()["password"] == "p/w#x@y"
+    assert "p/w" not in repr(connection) and "p/w" not in connection.describe()
+    from_url = RedisConnection(url="redis://:secret@cache:6390/2")
+    assert from_url.describe() == "redis://cache:6390/2" and "secret" not in repr(from_url)
+    assert RedisConnection(url="rediss://cache:6390/0?password=secret").describe() == "rediss://cache:6390/0"
+    assert RedisConnection(url="unix:///run/redis.sock").describe() == "unix:///run/redis.sock"
+
+
+def test_a_bad_redis_port_names_the_variable() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_redis({}, "vibe_router.redis", env={"REDIS_HOST": "h", "REDIS_PORT": "six"})
+    assert error.value.key == "vibe_router.redis" and "REDIS_PORT" in error.value.message
 
 
 def test_redis_settings_are_parsed() -> None:
     settings = parse_redis(
         {"key_prefix": "vr:", "timeout_ms": 50, "retry_seconds": 1, "local_max_sessions": 10}, "redis", env={}
     )
-    assert settings == RedisSettings(url=None, key_prefix="vr:", timeout_ms=50, retry_seconds=1, local_max_sessions=10)
+    assert settings == RedisSettings(key_prefix="vr:", timeout_ms=50, retry_seconds=1, local_max_sessions=10)
+
+
+def test_session_labels_come_from_a_secret_every_replica_shares(monkeypatch: pytest.MonkeyPatch) -> None:
+    document = yaml.safe_load(CONFIG.read_text())  # general_settings.master_key: os.environ/LITELLM_MASTER_KEY
+    monkeypatch.setenv("LITELLM_MASTER_KEY", "sk-deployment-a")
+    one, two = parse_config(copy.deepcopy(document)), parse_config(copy.deepcopy(document))
+    assert one.session_labels == two.session_labels  # two replicas: one label per session
+    assert one.session_labels.source == "general_settings.master_key"
+    monkeypatch.setenv("LITELLM_MASTER_KEY", "sk-deployment-b")
+    assert parse_config(copy.deepcopy(document)).session_labels.key != one.session_labels.key
+
+    document["vibe_router"]["sessions"]["label_key"] = "os.environ/LABEL_KEY"
+    with pytest.raises(ConfigError) as error:
+        parse_config(copy.deepcopy(document))
+    assert error.value.key == "vibe_router.sessions.label_key"
+    monkeypatch.setenv("LABEL_KEY", "shared by the replicas")
+    assert parse_config(copy.deepcopy(document)).session_labels.source == "sessions.label_key"
+
+    del document["vibe_router"]["sessions"]["label_key"]
+    del document["general_settings"]
+    assert parse_config(copy.deepcopy(document)).session_labels.source == "LITELLM_MASTER_KEY"
+    monkeypatch.delenv("LITELLM_MASTER_KEY")
+    alone = parse_config(copy.deepcopy(document)).session_labels
+    assert alone.source == "per-process" and alone != parse_config(copy.deepcopy(document)).session_labels

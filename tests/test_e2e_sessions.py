@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -75,6 +76,17 @@ def test_one_conversation_across_replicas_escalates_once_and_never_comes_down(
         ("pool-chat-standard", "sticky:escalate_only"),
         ("pool-chat-standard", "sticky:escalate_only"),
     ]
+
+
+def test_replicas_give_one_session_one_keyed_label(replicas: tuple[Proxy, Proxy]) -> None:
+    """x-vibe-router-session is the same on both replicas (keyed by the shared master key) and is
+    not the plain sha256 of the id, so a guessed id cannot be checked against it offline."""
+    session = f"label-{uuid.uuid4()}"
+    body = {"model": "auto-chat", "messages": [{"role": "user", "content": "hi"}]}
+    labels = {post(proxy, "/v1/chat/completions", body, **{"x-session-id": session}).headers["x-vibe-router-session"]
+              for proxy in replicas}
+    assert len(labels) == 1
+    assert labels != {hashlib.sha256(session.encode()).hexdigest()[:12]}
 
 
 def claude_code_body(session: str, text: str) -> dict[str, Any]:

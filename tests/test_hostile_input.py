@@ -68,12 +68,12 @@ headers = st.dictionaries(
 )
 
 
-ROUTER = Router(load_config(CONFIG), SessionStore(RedisSettings(url=None)))
+ROUTER = Router(load_config(CONFIG), SessionStore(RedisSettings()))
 
 
 @pytest.fixture(scope="module")
 def plugin() -> VibeRouter:
-    return VibeRouter(load_config(CONFIG), SessionStore(RedisSettings(url=None)))
+    return VibeRouter(load_config(CONFIG), SessionStore(RedisSettings()))
 
 
 def run_hook(plugin: VibeRouter, endpoint: str, body: Any) -> Any:
@@ -141,7 +141,7 @@ def test_deeply_nested_content_gets_a_400(plugin: VibeRouter) -> None:
 
 def test_deeply_nested_content_is_routed_when_rejection_is_off() -> None:
     config = load_config(CONFIG)
-    router = Router(config, SessionStore(RedisSettings(url=None)))
+    router = Router(config, SessionStore(RedisSettings()))
     body = {"model": "auto-chat", "messages": [{"role": "user", "content": [{"type": "text", "text": nested(50_000)}]}]}
     routed = asyncio.run(router.route(RouteRequest("chat", body)))
     assert routed is not None and routed.decision.pool.startswith("pool-chat")

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.support.stack import CONFIG
-from vibe_router import sessions
+from vibe_router import local_store
 from vibe_router.config import parse_config
 from vibe_router.overrides import Caller
 from vibe_router.policy import Decision
@@ -30,7 +30,7 @@ def make_router(*changes: Change) -> Router:
     document = copy.deepcopy(DOCUMENT)
     for change in changes:
         change(document)
-    return Router(parse_config(document), SessionStore(RedisSettings(url=None)))
+    return Router(parse_config(document), SessionStore(RedisSettings()))
 
 
 def vm(name: str, **values: Any) -> Change:
@@ -100,7 +100,7 @@ def test_virtual_models_do_not_share_a_session() -> None:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1000.0]
-    monkeypatch.setattr(sessions, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(local_store, "time", SimpleNamespace(monotonic=lambda: now[0]))
     return now
 
 

@@ -123,7 +123,7 @@ def test_the_memo_keeps_only_the_newest_scores() -> None:
 
 
 def test_a_tool_loop_is_scored_once_and_decided_as_without_the_memo() -> None:
-    router = Router(CONFIG_VALUES, SessionStore(RedisSettings(url=None)))
+    router = Router(CONFIG_VALUES, SessionStore(RedisSettings()))
     fresh = Policy(CONFIG_VALUES)
     messages: list[dict[str, Any]] = [{"role": "user", "content": "Implement a parser for the config, and debug it."}]
     for step in range(4):

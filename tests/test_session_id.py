@@ -11,14 +11,16 @@ from typing import Any
 
 import pytest
 
-from vibe_router import sessions
+from vibe_router import local_store
 from vibe_router.headers import lowercase_headers
-from vibe_router.session_id import MAX_ID_CHARS, SessionId, find_session_id
+from vibe_router.redis_connection import RedisConnection
+from vibe_router.session_id import SessionId, find_session_id, label_key
 from vibe_router.sessions import LocalStore, RedisSettings, SessionStore
 
 CLAUDE_CODE_USER_ID = json.dumps(
     {"device_id": "d" * 64, "account_uuid": "", "session_id": "cc-json-session"}, separators=(",", ":")
 )
+KEY = label_key("test deployment secret")
 LEGACY_USER_ID = "user_" + "a" * 64 + "_account__session_cc-legacy-session"
 
 # Every source at once; each test removes the winners before the source it checks.
@@ -175,17 +177,24 @@ def test_values_are_trimmed() -> None:
     ],
     ids=["generic", "cc-header", "cc-json", "cc-legacy", "prompt_cache_key", "thread-id", "litellm"],
 )
-def test_ids_are_clipped(body: dict[str, Any], headers: dict[str, str]) -> None:
-    found = find(body, headers)
-    assert found.value == "h" * MAX_ID_CHARS
-    assert MAX_ID_CHARS == 200
+def test_whole_ids_are_hashed(body: dict[str, Any], headers: dict[str, str]) -> None:
+    """Two long ids that share their first thousands of characters are two sessions."""
+    def swap_tail(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace("h" * 5000, "h" * 4999 + "x")
+        return {k: swap_tail(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+    found, other = find(body, headers), find(swap_tail(body), swap_tail(headers))
+    assert found.value == "h" * 5000 and other.value == "h" * 4999 + "x"
+    assert found.digest != other.digest
+    assert found.label(KEY) != other.label(KEY)
 
 
 def test_hash_is_stable_for_the_same_key_and_first_text() -> None:
     one = find({}, {}, api_key="sk-a", first_text="Write a parser")
     two = find({"model": "other"}, {"user-agent": "x"}, api_key="sk-a", first_text="Write a parser")
     assert one == two
-    assert one.short == two.short
+    assert one.label(KEY) == two.label(KEY)
 
 
 def test_hash_differs_by_key_and_by_first_text() -> None:
@@ -213,15 +222,17 @@ def test_hash_survives_unencodable_text() -> None:
         SessionId("bad \ud800 surrogate", "litellm"),
     ],
 )
-def test_short_is_twelve_hex_and_never_the_raw_id(found: SessionId) -> None:
-    assert re.fullmatch(r"[0-9a-f]{12}", found.short)
-    assert found.value not in found.short
-    assert found.short not in found.value
-    assert found.short == SessionId(found.value, "other-source").short  # depends on the id only
+def test_label_is_twelve_hex_keyed_and_never_the_raw_id(found: SessionId) -> None:
+    label = found.label(KEY)
+    assert re.fullmatch(r"[0-9a-f]{12}", label)
+    assert found.value not in label and label not in found.value
+    assert label == SessionId(found.value, "other-source").label(KEY)  # depends on the id only
+    assert label != found.label(label_key("another deployment"))
+    assert label not in found.digest  # the unkeyed digest does not give the label away
 
 
-def test_short_differs_between_sessions() -> None:
-    assert SessionId("session-a", "codex").short != SessionId("session-b", "codex").short
+def test_label_differs_between_sessions() -> None:
+    assert SessionId("session-a", "codex").label(KEY) != SessionId("session-b", "codex").label(KEY)
 
 
 # ------------------------------------------------------------------------------ the stored tier
@@ -229,7 +240,7 @@ def test_short_differs_between_sessions() -> None:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [100.0]
-    monkeypatch.setattr(sessions, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(local_store, "time", SimpleNamespace(monotonic=lambda: now[0]))
     return now
 
 
@@ -255,14 +266,14 @@ def test_local_store_is_bounded_and_evicts_the_least_recently_used() -> None:
 
 
 def test_session_store_without_url_is_local_only() -> None:
-    store = SessionStore(RedisSettings(url=None))
+    store = SessionStore(RedisSettings())
     assert not store.shared
     assert store.key("session", "auto-chat", "x") == "vibe-router:session:auto-chat:x"
     assert asyncio.run(store.apply_tier("k", "max", 1, 60)) == (1, "local")
 
 
 def test_unreachable_redis_falls_back_to_the_local_store_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
-    store = SessionStore(RedisSettings(url="redis://127.0.0.1:1/0", timeout_ms=50, retry_seconds=60))
+    store = SessionStore(RedisSettings(RedisConnection(host="127.0.0.1", port=1), timeout_ms=50, retry_seconds=60))
     logger = logging.getLogger("vibe_router")
     logger.addHandler(caplog.handler)
     try:

@@ -17,6 +17,7 @@ from tests.support.stack import CONFIG
 from vibe_router.config import RouterConfig, parse_config
 from vibe_router.config_conversation import Price
 from vibe_router.plugin import METADATA_KEY, VibeRouter, pool_prices
+from vibe_router.redis_connection import RedisConnection
 from vibe_router.sessions import RedisSettings, SessionStore
 from vibe_router.stats import ModelStats, read_counters, render, summarize
 
@@ -33,7 +34,7 @@ def config(global_shadow: bool = False, **per_model: bool) -> RouterConfig:
 
 
 def plugin(cfg: RouterConfig) -> VibeRouter:
-    return VibeRouter(cfg, SessionStore(RedisSettings(url=None)))
+    return VibeRouter(cfg, SessionStore(RedisSettings()))
 
 
 def headers_for(router: VibeRouter, data: dict[str, Any]) -> dict[str, str]:
@@ -277,7 +278,7 @@ def test_live_counters_feed_summarize() -> None:
 
 
 def test_read_counters_takes_the_float_costs_a_real_redis_holds(redis_server: RedisServer) -> None:
-    store = SessionStore(RedisSettings(url=redis_server.url))
+    store = SessionStore(RedisSettings(connection=RedisConnection(url=redis_server.url)))
     key = store.key("stats", "auto-chat")
     redis_server.client().delete(key)
 

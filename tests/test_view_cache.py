@@ -179,7 +179,7 @@ def test_shape_check_starts_after_the_known_prefix_and_names_the_absolute_field(
 
 
 def test_a_forbidden_shape_after_a_known_prefix_still_gets_its_400() -> None:
-    plugin = VibeRouter(CONFIG_VALUES, SessionStore(RedisSettings(url=None)))
+    plugin = VibeRouter(CONFIG_VALUES, SessionStore(RedisSettings()))
     history = [OPENING, {"role": "assistant", "content": "ok"}]
     hook(plugin, parsed({"model": "auto-chat", "messages": history}))
     with pytest.raises(HTTPException) as raised:
@@ -190,7 +190,7 @@ def test_a_forbidden_shape_after_a_known_prefix_still_gets_its_400() -> None:
 
 
 def test_an_inline_tag_is_stripped_from_a_conversation_the_cache_knows() -> None:
-    router = Router(CONFIG_VALUES, SessionStore(RedisSettings(url=None)))
+    router = Router(CONFIG_VALUES, SessionStore(RedisSettings()))
     history = [OPENING, {"role": "assistant", "content": "ok"}]
     asyncio.run(router.route(RouteRequest("chat", parsed({"model": "auto-chat", "messages": history}))))
     tag = {"role": "user", "content": "hi [[route:standard]]"}

@@ -119,16 +119,16 @@ def cmd_score(args: argparse.Namespace, stdin: TextIO | None = None, stdout: Tex
 def cmd_stats(args: argparse.Namespace) -> int:
     import redis
 
-    from vibe_router.sessions import redis_url_from_env
+    from vibe_router.redis_connection import RedisConnection, sync_client
     from vibe_router.stats import read_counters, render, summarize
 
     config = load_config(resolve_config_path(args.config))
-    url = args.redis_url or redis_url_from_env()
-    if not url:
+    connection = RedisConnection(url=args.redis_url) if args.redis_url else RedisConnection.from_env()
+    if connection is None:
         print("vibe-router: no Redis configured (set REDIS_URL or REDIS_HOST/REDIS_PORT/REDIS_PASSWORD, "
               "or pass --redis-url); counters live in Redis", file=sys.stderr)
         return 2
-    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    client = sync_client(connection, 5)
     try:
         counters = read_counters(client, config)
     except redis.RedisError as exc:
@@ -173,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = commands.add_parser("stats", help="decision counters, share routed cheap, estimated saving (Redis)")
     stats.add_argument("--config", help="LiteLLM config with a vibe_router section")
-    stats.add_argument("--redis-url", help="default: REDIS_URL, else REDIS_HOST/REDIS_PORT/REDIS_PASSWORD")
+    stats.add_argument("--redis-url", help="default: REDIS_URL, else REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, "
+                       "REDIS_USERNAME, REDIS_DB, REDIS_SSL...")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
 

@@ -16,11 +16,13 @@ import yaml
 from vibe_router.capture import CaptureSettings, parse_capture
 from vibe_router.config_conversation import (
     Price,
+    SessionLabels,
     Sticky,
     parse_overrides,
     parse_prices,
     parse_redis,
     parse_scenarios,
+    parse_session_labels,
     parse_sticky,
 )
 from vibe_router.config_values import (
@@ -102,6 +104,7 @@ class RouterConfig:
     max_scored_chars: int = DEFAULT_MAX_TEXT_CHARS
     stripper: WrapperStripper = field(default_factory=WrapperStripper)
     session_header: str | None = None
+    session_labels: SessionLabels = field(default_factory=SessionLabels.per_process)
     overrides: OverrideSettings = field(default_factory=OverrideSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     prices: dict[str, Price] = field(default_factory=dict)
@@ -162,6 +165,7 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
         ),
         stripper=WrapperStripper(tuple(tags)),
         session_header=_session_header(section.get("sessions")),
+        session_labels=parse_session_labels(section.get("sessions"), f"{SECTION}.sessions", document),
         overrides=parse_overrides(section.get("overrides"), f"{SECTION}.overrides"),
         redis=parse_redis(section.get("redis"), f"{SECTION}.redis"),
         capture=parse_capture(section.get("capture"), f"{SECTION}.capture"),
@@ -175,7 +179,7 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
 def _session_header(value: Any) -> str | None:
     key = f"{SECTION}.sessions"
     sessions = mapping(value, key)
-    reject_unknown(sessions, key, {"header"})
+    reject_unknown(sessions, key, {"header", "label_key"})
     return optional_string(sessions.get("header"), f"{key}.header")
 
 

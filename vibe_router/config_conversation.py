@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,26 @@ from vibe_router.config_values import (
     string_list,
 )
 from vibe_router.overrides import DEFAULT_HEADER, OverrideSettings
+from vibe_router.redis_connection import RedisConnection
 from vibe_router.scenarios import DEFAULT_HOUSEKEEPING_PATTERNS, Housekeeping, LongContext, Scenarios, Target, Thinking
-from vibe_router.sessions import RedisSettings, redis_url_from_env
+from vibe_router.session_id import label_key
+from vibe_router.sessions import RedisSettings
 
 STICKY_MODES = ("escalate_only", "pin", "off")
+ENV_REFERENCE = "os.environ/"  # LiteLLM's way to take a value from the environment
+MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+
+
+@dataclass(frozen=True)
+class SessionLabels:
+    """The key of the session labels in headers and logs, and where it came from."""
+
+    key: bytes
+    source: str  # "sessions.label_key", "general_settings.master_key", "LITELLM_MASTER_KEY" or "per-process"
+
+    @classmethod
+    def per_process(cls) -> SessionLabels:
+        return cls(label_key(secrets.token_hex(32)), "per-process")
 
 
 @dataclass(frozen=True)
@@ -125,12 +142,39 @@ def parse_overrides(value: Any, key: str) -> OverrideSettings:
     )
 
 
+def parse_session_labels(value: Any, key: str, document: Mapping[str, Any],
+                         env: Mapping[str, str] = os.environ) -> SessionLabels:
+    """sessions.label_key, else the proxy's master key (config, then LITELLM_MASTER_KEY): a secret
+    every replica of a deployment shares, so one session has one label on all of them."""
+    secret = optional_string(mapping(value, key).get("label_key"), f"{key}.label_key")
+    if secret is not None:
+        resolved = _from_env(secret, env)
+        if not resolved:
+            raise ConfigError(f"{key}.label_key", f"{secret} is not set in the environment")
+        return SessionLabels(label_key(resolved), "sessions.label_key")
+    general = document.get("general_settings")
+    master = general.get("master_key") if isinstance(general, dict) else None
+    if isinstance(master, str) and _from_env(master, env):
+        return SessionLabels(label_key(_from_env(master, env)), "general_settings.master_key")
+    if env.get(MASTER_KEY_ENV):
+        return SessionLabels(label_key(env[MASTER_KEY_ENV]), MASTER_KEY_ENV)
+    return SessionLabels.per_process()
+
+
+def _from_env(value: str, env: Mapping[str, str]) -> str:
+    return env.get(value.removeprefix(ENV_REFERENCE), "") if value.startswith(ENV_REFERENCE) else value
+
+
 def parse_redis(value: Any, key: str, env: Any = os.environ) -> RedisSettings:
     raw = mapping(value, key)
     reject_unknown(raw, key, {"enabled", "key_prefix", "timeout_ms", "retry_seconds", "local_max_sessions"})
     enabled = boolean(raw.get("enabled", True), f"{key}.enabled")
+    try:
+        connection = RedisConnection.from_env(env) if enabled else None
+    except ValueError as exc:
+        raise ConfigError(key, f"environment: {exc}") from None
     return RedisSettings(
-        url=redis_url_from_env(env) if enabled else None,
+        connection=connection,
         key_prefix=optional_string(raw.get("key_prefix"), f"{key}.key_prefix") or RedisSettings.key_prefix,
         timeout_ms=number(raw.get("timeout_ms", RedisSettings.timeout_ms), f"{key}.timeout_ms", minimum=1),
         retry_seconds=number(raw.get("retry_seconds", RedisSettings.retry_seconds), f"{key}.retry_seconds", 0.1),

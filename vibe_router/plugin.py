@@ -25,6 +25,7 @@ from vibe_router.config_conversation import Price
 from vibe_router.logs import log, preview, request_line
 from vibe_router.overrides import Caller
 from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
+from vibe_router.redis_connection import RedisConnection, sync_client
 from vibe_router.request import TurnView
 from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import SessionStore
@@ -32,6 +33,7 @@ from vibe_router.shapes import shape_error
 
 METADATA_KEY = "vibe_router"
 OVERRIDE_HEADER = "x-vibe-router-override"
+CAPTURE_REDIS_TIMEOUT_S = 1.0  # the capture writer's thread waits at most this long on Redis
 CONFIG_ERROR_EXIT = 78  # EX_CONFIG
 # Where LiteLLM keeps request metadata for each endpoint kind.
 METADATA_FIELD = {
@@ -221,10 +223,8 @@ def _sync_redis(config: RouterConfig) -> Callable[[], Any]:
 
     def client() -> Any:
         if not made:
-            import redis
-
-            made.append(redis.Redis.from_url(config.redis.url or "redis://127.0.0.1:6379/0", socket_timeout=1,
-                                             socket_connect_timeout=1))
+            connection = config.redis.connection or RedisConnection(url="redis://127.0.0.1:6379/0")
+            made.append(sync_client(connection, CAPTURE_REDIS_TIMEOUT_S))
         return made[0]
 
     return client
@@ -350,7 +350,7 @@ def build_router_instance() -> VibeRouter:
     log.info(
         "plugin loaded: config=%s virtual_models=%s pools=%d sessions=%s",
         path, ",".join(config.virtual_models), len(config.pools),
-        "redis" if config.redis.url else "in-process (no REDIS_HOST/REDIS_URL)",
+        config.redis.connection.describe() if config.redis.connection else "in-process (no REDIS_HOST/REDIS_URL)",
     )
     for name, model in unpriced_pools(config):
         log.warning("UNPRICED POOL pool=%s model=%s: LiteLLM has no price for this model, so it logs no spend for "

@@ -52,6 +52,9 @@ class Router:
         self._pending: dict[str, dict[str, float]] = {}  # virtual model -> counter increments not yet written
         self._retry: dict[str, dict[str, float]] = {}  # increments a flush could not write (already in metrics)
         self._flush_scheduled = False
+        if config.session_labels.source == "per-process":
+            log.warning("SESSION LABELS PER PROCESS: no sessions.label_key and no master key, so replicas label "
+                        "one session differently in x-vibe-router-session and logs (routing is not affected)")
 
     async def route(self, request: RouteRequest) -> Routed | None:
         """The decision for a request, or None when its model is not virtual.
@@ -70,7 +73,7 @@ class Router:
             turn = self.policy.view(request.endpoint, body, fresh=True)
         session = find_session_id(body, headers, request.caller.key_hash or "", turn.first_text,
                                   self.config.session_header)
-        decision = self.policy.decide_for(virtual, model, turn, session.short)
+        decision = self.policy.decide_for(virtual, model, turn, session.label(self.config.session_labels.key))
         refused = ""
         if override is not None:
             forced, refused = self._forced(virtual, decision, override.tier, override.source, request.caller)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,10 +16,12 @@ from vibe_router.headers import lowercase_headers
 GENERIC_HEADER = "x-session-id"
 CLAUDE_CODE_HEADER = "x-claude-code-session-id"
 CODEX_HEADERS = ("session-id", "thread-id")
-MAX_ID_CHARS = 200
 # An agent's requests repeat one id (or one first message) call after call: the id, its digest
 # and a parsed Claude Code user_id are made once per conversation, not once per request.
 SESSIONS_REMEMBERED = 256
+
+
+LABEL_CONTEXT = b"vibe-router session label\x00"
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,19 @@ class SessionId:
 
     @cached_property
     def digest(self) -> str:
-        """sha256 of the id: session keys and labels never carry the raw id."""
+        """sha256 of the whole id: the session's key in Redis, never the raw id."""
         return hashlib.sha256(self.value.encode("utf-8", "replace")).hexdigest()
 
-    @property
-    def short(self) -> str:
-        """A short, stable label for logs and headers."""
-        return self.digest[:12]
+    def label(self, key: bytes) -> str:
+        """A short label for logs and headers: HMAC-SHA256 of the whole id under the deployment's key.
+
+        Without the key, a guessed id cannot be checked against a header or a log line."""
+        return _label(key, self.value)
+
+
+def label_key(secret: str) -> bytes:
+    """The key labels are made with, from a secret every replica of a deployment shares."""
+    return hashlib.sha256(LABEL_CONTEXT + secret.encode("utf-8", "replace")).digest()
 
 
 def find_session_id(
@@ -66,7 +75,12 @@ def find_session_id(
 
 @functools.lru_cache(maxsize=SESSIONS_REMEMBERED)
 def _session(value: str, source: str) -> SessionId:
-    return SessionId(_clip(value), source)
+    return SessionId(value.strip(), source)
+
+
+@functools.lru_cache(maxsize=SESSIONS_REMEMBERED)
+def _label(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:12]
 
 
 @functools.lru_cache(maxsize=SESSIONS_REMEMBERED)
@@ -86,7 +100,7 @@ def _claude_code_metadata_session(metadata: Any) -> str | None:
         return _session_in_user_id(user_id)
     if isinstance(user_id, (dict, Mapping)):
         found = user_id.get("session_id")
-        return _clip(found) if _usable(found) else None
+        return found.strip() if _usable(found) else None
     return None
 
 
@@ -102,12 +116,9 @@ def _session_in_user_id(user_id: str) -> str | None:
         found = user_id.rsplit("_session_", 1)[1]
     else:
         return None
-    return _clip(found) if _usable(found) else None
+    return found.strip() if _usable(found) else None
 
 
 def _usable(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
-
-def _clip(value: str) -> str:
-    return value.strip()[:MAX_ID_CHARS]

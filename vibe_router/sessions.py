@@ -1,104 +1,91 @@
-"""Shared session state and counters: Redis, with a bounded in-process fallback.
+"""Shared session state and counters: Redis, with each replica's own memory as a floor.
 
-A Redis problem never fails a request: every call has a short timeout, the first error is
-logged once, the local store answers until `retry_seconds` have passed, and then Redis is
-tried again (and its return is logged).
+The promise: within its idle TTL a session's tier never goes down, whichever replica
+serves it and whatever Redis does.
+
+- Redis keeps the tier as an atomic maximum (the Lua script below); no path overwrites it.
+- Every call passes this replica's floor (the highest tier it has served or seen for the
+  session), so Redis never answers lower than what this replica knows.
+- A Redis call that fails or times out is "unknown", not "lower": the replica decides from
+  its floor and the request's own tier, and writes that decision back (as a maximum) as soon
+  as Redis answers again, from a background task that does not wait for the next request.
+- Redis that lost its data (a restart without persistence) is noticed by its epoch key: the
+  replica then writes back every session it still holds.
+
+A Redis problem never fails a request: every call has a timeout and sits inside a `try`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import os
-import time
-from collections import Counter, OrderedDict
+import itertools
+import math
+import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from vibe_router.local_store import UNKNOWN, LocalStore, combine
 from vibe_router.logs import log
+from vibe_router.redis_connection import RedisConnection, async_client
 
-# Atomically combine a new tier with the stored one and refresh the idle TTL.
-# mode "max": the higher tier wins (escalate_only); "first": the stored tier wins (pin,
-# continuations). Returns the tier now in force.
+__all__ = ["APPLY_TIER_SCRIPT", "LocalStore", "RedisSettings", "SessionStore", "combine"]
+
+# KEYS[1] the session, KEYS[2] this Redis' epoch (gone when Redis lost its data).
+# ARGV: mode ("max": the higher tier wins; "first": a stored tier wins), the proposed tier,
+# the idle TTL in seconds, the replica's floor (-1: none), an epoch to set when there is none.
+# The tier in force is never below the stored tier nor below the floor. Returns {tier, epoch}.
 APPLY_TIER_SCRIPT = """
-local current = redis.call('GET', KEYS[1])
+local stored = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local proposed = tonumber(ARGV[2])
+local floor = tonumber(ARGV[4])
 local result = proposed
-if current then
-  current = tonumber(current)
-  if ARGV[1] == 'first' or current >= proposed then result = current end
+if stored >= 0 then
+  if ARGV[1] == 'first' then result = stored else result = math.max(stored, proposed) end
+elseif floor >= 0 and ARGV[1] == 'first' then
+  result = floor
 end
+result = math.max(result, floor)
 redis.call('SET', KEYS[1], result, 'EX', tonumber(ARGV[3]))
-return result
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[5]
+  redis.call('SET', KEYS[2], epoch)
+end
+return {result, epoch}
 """
 
-
 TIMEOUTS_BEFORE_DOWN = 3  # consecutive timeouts before Redis counts as down (a refused connection counts at once)
+WRITE_BACK_BATCH = 200  # sessions per pipeline when writing back (each batch must beat the timeout)
+FIRST_RETRY_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
 class RedisSettings:
-    url: str | None = None
+    connection: RedisConnection | None = None
     key_prefix: str = "vibe-router:"
-    timeout_ms: float = 20.0
+    timeout_ms: float = 250.0
     retry_seconds: float = 5.0
     local_max_sessions: int = 10_000
 
 
-def redis_url_from_env(env: Any = os.environ) -> str | None:
-    """REDIS_URL, else REDIS_HOST / REDIS_PORT / REDIS_PASSWORD (the variables LiteLLM reads)."""
-    if env.get("REDIS_URL"):
-        return env["REDIS_URL"]
-    host = env.get("REDIS_HOST")
-    if not host:
-        return None
-    password = env.get("REDIS_PASSWORD")
-    auth = f":{password}@" if password else ""
-    return f"redis://{auth}{host}:{env.get('REDIS_PORT', '6379')}/0"
-
-
-class LocalStore:
-    """Bounded, TTL-aware session tiers and counters for one process."""
-
-    def __init__(self, max_sessions: int) -> None:
-        self.max_sessions = max_sessions
-        self._tiers: OrderedDict[str, tuple[int, float]] = OrderedDict()
-        self.counters: dict[str, Counter[str]] = {}
-
-    def apply_tier(self, key: str, mode: str, proposed: int, ttl: float) -> int:
-        now = time.monotonic()
-        stored = self._tiers.pop(key, None)
-        result = proposed
-        if stored and stored[1] > now and (mode == "first" or stored[0] >= proposed):
-            result = stored[0]
-        self.remember(key, result, ttl)
-        return result
-
-    def remember(self, key: str, tier: int, ttl: float) -> None:
-        """Store a tier as the newest entry (also what Redis answered, so a hiccup forgets nothing)."""
-        self._tiers.pop(key, None)
-        self._tiers[key] = (tier, time.monotonic() + ttl)
-        while len(self._tiers) > self.max_sessions:
-            self._tiers.popitem(last=False)
-
-    def peek_tier(self, key: str) -> int | None:
-        stored = self._tiers.get(key)
-        return stored[0] if stored and stored[1] > time.monotonic() else None
-
-    def count(self, key: str, fields: dict[str, int]) -> None:
-        self.counters.setdefault(key, Counter()).update(fields)
-
-
 class SessionStore:
-    """Session tiers and counters in Redis when it answers, else in the local store."""
+    """Session tiers and counters in Redis when it answers, never below this replica's floor."""
 
     def __init__(self, settings: RedisSettings) -> None:
         self.settings = settings
         self.local = LocalStore(settings.local_max_sessions)
         self._client: Any = None
         self._script: Any = None
-        self._down_until = 0.0
         self._down = False
-        self._failures = 0
+        self._timeouts = 0
+        self._unsynced: OrderedDict[str, None] = OrderedDict()  # sessions decided while Redis was unknown
+        self._epoch: str | None = None
+        self._resync_all = False
+        self._token = secrets.token_hex(8)
+        self._proposals = itertools.count()
+        self._healer: asyncio.Task[None] | None = None
         self.transitions: dict[str, int] = {}  # "down" / "up" -> how often Redis went there
 
     def redis_state(self) -> str:
@@ -109,35 +96,43 @@ class SessionStore:
 
     @property
     def shared(self) -> bool:
-        return self.settings.url is not None
+        return self.settings.connection is not None
 
     def key(self, *parts: str) -> str:
         return self.settings.key_prefix + ":".join(parts)
 
     async def apply_tier(self, key: str, mode: str, proposed: int, ttl: float) -> tuple[int, str]:
         """The tier in force for a session after this request, and which store answered."""
-        client = self._available()
-        if client is not None:
+        if self.shared and not self._down:
             try:
-                result = int(await self._script(keys=[key], args=[mode, proposed, int(max(ttl, 1))], client=client))
+                script = self._connect()
+                answer = await script(keys=[key, self._epoch_key],
+                                      args=[mode, proposed, _ttl(ttl), self.local.floor(key), self._new_epoch()])
+                tier = int(answer[0])
             except Exception as exc:
                 await self._failed(exc)
             else:
-                self._recovered()
-                self.local.remember(key, result, ttl)
-                return result, "redis"
-        return self.local.apply_tier(key, mode, proposed, ttl), "local"
+                self._answered(answer[1])
+                return self.local.remember(key, tier, ttl), "redis"
+        tier = self.local.apply_tier(key, mode, proposed, ttl)
+        if self.shared:
+            self._unsynced.pop(key, None)
+            self._unsynced[key] = None
+            while len(self._unsynced) > self.settings.local_max_sessions:
+                self._unsynced.popitem(last=False)
+            self._heal_soon()
+        return tier, "local"
 
     async def count(self, key: str, fields: dict[str, float]) -> bool:
         """Add to a counter hash; False when the shared store should have taken it but could not."""
         if not self.shared:
             self.local.count(key, fields)
             return True
-        client = self._available()
-        if client is None:
+        if self._down:
             return False
         try:
-            async with client.pipeline(transaction=False) as pipe:
+            self._connect()
+            async with self._client.pipeline(transaction=False) as pipe:
                 for field, amount in fields.items():
                     if isinstance(amount, float):  # LiteLLM's response_cost
                         pipe.hincrbyfloat(key, field, amount)
@@ -147,43 +142,134 @@ class SessionStore:
         except Exception as exc:
             await self._failed(exc)
             return False
-        self._recovered()
+        self._timeouts = 0
         return True
 
-    def _available(self) -> Any:
-        if not self.shared or time.monotonic() < self._down_until:
-            return None
-        if self._client is None:
-            import redis.asyncio as redis_asyncio
+    async def close(self) -> None:
+        """Stop the background write-back and close the connections (what is unwritten stays unwritten)."""
+        if self._healer is not None and not self._healer.done():
+            self._healer.cancel()
+            with contextlib.suppress(BaseException):
+                await self._healer
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.aclose()
+        self._client = self._script = self._healer = None
 
-            timeout = self.settings.timeout_ms / 1000
-            self._client = redis_asyncio.Redis.from_url(
-                self.settings.url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                retry_on_timeout=False, health_check_interval=0,
-            )
+    def _new_epoch(self) -> str:
+        """An epoch for Redis to take if it has none: never one it had before, even from this replica."""
+        return f"{self._token}-{next(self._proposals)}"
+
+    @property
+    def _epoch_key(self) -> str:
+        return self.settings.key_prefix + "epoch"
+
+    def _connect(self) -> Any:
+        if self._script is None:
+            assert self.settings.connection is not None
+            self._client = async_client(self.settings.connection, self.settings.timeout_ms / 1000)
             self._script = self._client.register_script(APPLY_TIER_SCRIPT)
-        return self._client
+        return self._script
+
+    def _answered(self, epoch: Any) -> None:
+        self._timeouts = 0
+        epoch = epoch.decode("utf-8", "replace") if isinstance(epoch, bytes) else str(epoch)
+        if self._epoch is not None and epoch != self._epoch:
+            log.warning("REDIS LOST ITS SESSIONS (new epoch): writing back the %d this replica holds",
+                        sum(1 for _ in self.local.live()))
+            self._resync_all = True
+        self._epoch = epoch
+        if self._resync_all or self._unsynced:
+            self._heal_soon()
 
     async def _failed(self, exc: Exception) -> None:
-        self._failures += 1
-        timed_out = isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError"  # redis' own, or asyncio's
-        if timed_out and self._failures < TIMEOUTS_BEFORE_DOWN:
-            return  # one slow answer: this call decides locally, the next one tries Redis again
+        if _timed_out(exc):
+            self._timeouts += 1
+            if self._timeouts < TIMEOUTS_BEFORE_DOWN:
+                return  # one slow answer is "unknown": decide locally, write back later, try Redis next time
         # Connections opened before a Redis restart are dead: drop them all, not one per request.
         with contextlib.suppress(Exception):
             await self._client.connection_pool.disconnect()
-        self._down_until = time.monotonic() + self.settings.retry_seconds
+        self._mark_down(exc)
+        self._heal_soon()
+
+    def _mark_down(self, exc: Exception) -> None:
+        """Requests stop asking Redis until the background task reaches it again."""
         if not self._down:
             self._down = True
             self.transitions["down"] = self.transitions.get("down", 0) + 1
-            log.warning(
-                "REDIS UNAVAILABLE (%s): deciding with the in-process store, retrying every %gs",
-                type(exc).__name__, self.settings.retry_seconds,
-            )
+            log.warning("REDIS UNAVAILABLE (%s): deciding from this replica's sessions, writing back when it "
+                        "answers (retrying at most %gs apart)", type(exc).__name__, self.settings.retry_seconds)
 
-    def _recovered(self) -> None:
-        self._failures = 0
-        if self._down:
-            self._down = False
-            self.transitions["up"] = self.transitions.get("up", 0) + 1
-            log.warning("REDIS BACK: shared session state in use again")
+    def _heal_soon(self) -> None:
+        if self._healer is not None and not self._healer.done():
+            return
+        try:
+            self._healer = asyncio.get_running_loop().create_task(self._heal())
+        except RuntimeError:  # no running loop: the next call in one starts it
+            self._healer = None
+
+    async def _heal(self) -> None:
+        """Reach Redis again and write back what was decided without it, until nothing is left."""
+        delay = FIRST_RETRY_SECONDS
+        while self._down or self._unsynced or self._resync_all:
+            try:
+                await self._write_back()
+            except Exception as exc:
+                if not _timed_out(exc):
+                    self._mark_down(exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.retry_seconds)
+                continue
+            delay = FIRST_RETRY_SECONDS
+            if self._down:
+                self._down = False
+                self.transitions["up"] = self.transitions.get("up", 0) + 1
+                log.warning("REDIS BACK: shared session state in use again")
+
+    async def _write_back(self) -> None:
+        """One pass: each session's floor goes to Redis as a maximum (all of them after Redis lost its data)."""
+        script = self._connect()
+        if self._resync_all:
+            self._resync_all = False
+            keys = [key for key, _, _ in self.local.live()]
+        else:
+            keys = list(self._unsynced)
+        if not keys:  # only "is Redis back?": ask for the epoch (and notice a restart)
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.set(self._epoch_key, self._new_epoch(), nx=True)
+                pipe.get(self._epoch_key)
+                self._answered((await pipe.execute())[1])
+            return
+        for start in range(0, len(keys), WRITE_BACK_BATCH):
+            batch = keys[start:start + WRITE_BACK_BATCH]
+            for key in batch:
+                self._unsynced.pop(key, None)
+            try:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    written = []
+                    for key in batch:
+                        floor = self.local.floor(key)
+                        if floor == UNKNOWN:
+                            continue
+                        await script(keys=[key, self._epoch_key],
+                                     args=["max", floor, _ttl(self.local.seconds_left(key)), floor, self._new_epoch()],
+                                     client=pipe)
+                        written.append(key)
+                    answers = await pipe.execute() if written else []
+            except BaseException:
+                for key in keys[start:]:  # not written: keep them (this batch and the rest) for the next pass
+                    self._unsynced[key] = None
+                raise
+            for key, answer in zip(written, answers, strict=True):
+                self.local.remember(key, int(answer[0]), self.local.seconds_left(key))
+            if answers:
+                self._answered(answers[-1][1])
+
+
+def _timed_out(exc: Exception) -> bool:
+    return isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError"  # redis' own, or asyncio's
+
+
+def _ttl(seconds: float) -> int:
+    return max(1, math.ceil(seconds))

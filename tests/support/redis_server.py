@@ -5,10 +5,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from urllib.parse import quote
 
 import redis
 
 from tests.support.processes import free_port
+from vibe_router.redis_connection import RedisConnection
 
 
 class RedisServer:
@@ -23,14 +25,18 @@ class RedisServer:
 
     @property
     def url(self) -> str:
-        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+        """A URL for the server, the password percent-encoded (as a URL needs it)."""
+        return f"redis://:{quote(self.password, safe='')}@127.0.0.1:{self.port}/0"
+
+    def connection(self) -> RedisConnection:
+        return RedisConnection(host="127.0.0.1", port=self.port, password=self.password)
 
     def env(self) -> dict[str, str]:
         """The variables LiteLLM and vibe-router read."""
         return {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.port), "REDIS_PASSWORD": self.password}
 
     def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=2)
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_timeout=2)
 
     def start(self, timeout: float = 10.0) -> RedisServer:
         self.process = subprocess.Popen(
@@ -39,13 +45,17 @@ class RedisServer:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if self.client().ping():
-                    return self
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise TimeoutError(f"redis-server did not answer on port {self.port}")
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    if self.client().ping():
+                        return self
+                except redis.RedisError:
+                    time.sleep(0.05)
+            raise TimeoutError(f"redis-server did not answer on port {self.port}")
+        except BaseException:  # a fixture that fails here never reaches its kill(): do it now
+            self.kill()
+            raise
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
