@@ -11,7 +11,8 @@ from typing import Any
 from vibe_router.body_format import detect_endpoint
 from vibe_router.request import TurnView, build_view
 from vibe_router.scoring.base import Scorer
-from vibe_router.training.routellm import DataError, iter_jsonl
+from vibe_router.training.metrics import cpt, quality_curve
+from vibe_router.training.routellm import DataError, Example, iter_jsonl
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,18 @@ def _share(ordered: Sequence[float], threshold: float) -> float:
 
 def calibrate(scorer: Scorer, views: Sequence[TurnView], strong_share: float) -> Calibration:
     return pick_threshold([scorer.score(view).value for view in views], strong_share)
+
+
+def calibrate_to_quality(scorer: Scorer, examples: Sequence[Example], recovered: float) -> Calibration:
+    """The threshold whose strong share recovers `recovered` of the quality gap on labelled rows."""
+    if not 0.0 < recovered <= 1.0:
+        raise ValueError("the share of the quality gap to recover must be above 0 and at most 1")
+    views = [build_view("chat", {"messages": [{"role": "user", "content": example.prompt}]}) for example in examples]
+    scores = [scorer.score(view).value for view in views]
+    curve = quality_curve(scores, [e.weak_score for e in examples], [e.strong_score for e in examples])
+    if curve.strong <= curve.weak:
+        raise ValueError("on these rows the strong tier is not better than the weak one: nothing to recover")
+    return pick_threshold(scores, cpt(curve, recovered))
 
 
 def config_lines(result: Calibration, scorer_name: str, model: str | None) -> str:

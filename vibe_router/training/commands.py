@@ -179,17 +179,24 @@ def _run_source_eval(args: argparse.Namespace) -> int:
 def _add_calibrate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompts", type=Path, help="JSONL: strings, {prompt: ...} or request bodies")
     parser.add_argument("--strong-share", type=float, default=0.3, help="share for the strong tier (default 0.3)")
+    parser.add_argument("--recover", type=float, metavar="P",
+                        help="instead: the smallest strong share that recovers P (0..1] of the quality gap on "
+                             "labelled rows ({prompt, weak_score, strong_score}, e.g. from `vibe-router label`)")
     parser.add_argument("--model", type=Path, help="model file (default: the shipped one)")
     parser.add_argument("--scorer-name", default="learned", help="scorer name in the printed config")
     parser.set_defaults(func=run_calibrate)
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
-    from vibe_router.training.calibrate import calibrate, config_lines, load_views
+    from vibe_router.training.calibrate import calibrate, calibrate_to_quality, config_lines, load_views
+    from vibe_router.training.routellm import load_jsonl
 
     try:
         scorer = LearnedScorer(load_model(args.model or DEFAULT_MODEL))
-        result = calibrate(scorer, load_views(args.prompts), args.strong_share)
+        if args.recover is not None:
+            result = calibrate_to_quality(scorer, load_jsonl(args.prompts), args.recover)
+        else:
+            result = calibrate(scorer, load_views(args.prompts), args.strong_share)
     except (DataError, ModelFileError, ScorerSettingsError, ValueError) as error:
         print(f"vibe-router calibrate: {error}", file=sys.stderr)
         return 2
