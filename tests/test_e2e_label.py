@@ -12,31 +12,19 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import openai
 import pytest
 
 from tests.support.configs import config_variant
 from tests.support.processes import REPO_ROOT, EchoUpstream, Proxy, start_echo_upstream
+from tests.support.quality_lab import with_capture_and_judge
 from tests.support.stack import start_routed_proxy
 
 HIDDEN = ["Tell me about the zebra migration", "Explain quantum tunnelling simply", "Draw a zebra in ASCII",
           "Is quantum computing real", "What do zebras eat", "Quantum entanglement in one line"]
 PLAIN = ["hi", "Write a haiku about rain", "What is the capital of France", "Sort a list in Python",
          "Name three prime numbers", "Say thanks in German"]
-
-
-def with_capture_and_judge(directory: Path) -> Any:
-    def change(document: dict[str, Any]) -> None:
-        document["vibe_router"]["capture"] = {"enabled": True, "directory": str(directory)}
-        document["model_list"].append({
-            "model_name": "pool-judge",
-            "litellm_params": {"model": "openai/gpt-5-judge", "api_base": "os.environ/CHAT_API_BASE",
-                               "api_key": "os.environ/CHAT_API_KEY"},
-            "model_info": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06},
-        })
-    return change
 
 
 @pytest.fixture(scope="module")

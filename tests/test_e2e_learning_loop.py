@@ -21,13 +21,9 @@ import pytest
 
 from tests.support.configs import config_variant
 from tests.support.processes import REPO_ROOT, EchoUpstream, start_echo_upstream
+from tests.support.quality_lab import HIDDEN_RULE, HIDDEN_TOPICS, PLAIN_TOPICS, lab_prompts, with_capture_and_judge
 from tests.support.stack import start_routed_proxy
-from tests.test_e2e_label import with_capture_and_judge
 
-TEMPLATES = ["Tell me about {}", "Explain {} briefly", "Write a short poem on {}", "What is interesting about {}",
-             "Give three facts on {}", "Summarize {} for a child", "How would you teach {}", "List myths about {}"]
-HIDDEN_TOPICS = ["zebras"]
-PLAIN_TOPICS = ["rain", "bread", "chess", "rivers", "gardens", "trains", "music", "coffee", "mountains"]
 FRESH = {"Compare zebras and horses": "pool-chat-standard", "Zebras for a ten year old": "pool-chat-standard",
          "Compare bread and cake": "pool-chat-mini", "Chess openings for a ten year old": "pool-chat-mini"}
 
@@ -41,7 +37,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def graded() -> Iterator[EchoUpstream]:
-    upstream = start_echo_upstream(ECHO_WEAK_FAILS_ON=r"zebra")
+    upstream = start_echo_upstream(ECHO_WEAK_FAILS_ON=HIDDEN_RULE)
     yield upstream
     upstream.stop()
 
@@ -56,7 +52,7 @@ def chat(proxy: Any, text: str) -> str:
 def test_the_loop_learns_the_hidden_class(graded: EchoUpstream, tmp_path: Path) -> None:
     captures, labels, model = tmp_path / "captures", tmp_path / "labelled.jsonl", tmp_path / "mine.json.gz"
     config = config_variant(tmp_path, with_capture_and_judge(captures))
-    prompts = [template.format(topic) for template in TEMPLATES for topic in HIDDEN_TOPICS + PLAIN_TOPICS]
+    prompts = lab_prompts()
     proxy = start_routed_proxy(graded, config)
     try:
         for text in prompts:
