@@ -57,7 +57,8 @@ def test_explain_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert any(line.split() == ["simple:hi", "-100"] for line in lines)
     assert "score          -98" in lines
     assert "tiers          cheap | standard (>= 50)" in lines
-    assert lines[-1] == "pool           pool-chat-mini  (tier cheap, SIMPLE)"
+    assert lines[-2] == "pool           pool-chat-mini  (tier cheap, SIMPLE)"
+    assert lines[-1] == "decided by     score"
 
 
 def test_explain_joins_words(capsys: pytest.CaptureFixture[str]) -> None:

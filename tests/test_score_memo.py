@@ -48,6 +48,7 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "double_brackets": st.booleans(),
     "items": SMALL,
     "resumed": SMALL,
+    "structured_output": st.booleans(),
 }
 VIEWS = st.builds(TurnView, **FIELDS)
 

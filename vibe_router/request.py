@@ -45,6 +45,7 @@ class TurnView(NamedTuple):
     double_brackets: bool = False  # some user text holds "[[" (where an inline route tag could be)
     items: int = 0  # messages (Responses: input items) in the body
     resumed: int = 0  # of those, the leading ones a conversation cache had walked already
+    structured_output: bool = False  # the body asks for JSON output (a schema or JSON mode), not prose
 
 
 class WalkState(NamedTuple):
@@ -160,6 +161,7 @@ class _ViewBuilder:
             first_text=state.first,
             items=state.length,
             resumed=resume.length if resume else 0,
+            structured_output=_structured_output(body),
         )
         return view, state
 
@@ -354,6 +356,23 @@ def _thinking_requested(body: dict[str, Any], effort: str | None) -> bool:
     if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
         return True
     return effort in ("medium", "high", "xhigh", "max")
+
+
+# Where each wire format asks for JSON output: Anthropic `output_config.format` (and the older
+# `output_format`), chat `response_format`, Responses `text.format`.
+STRUCTURED_OUTPUT_FIELDS = (("output_config", "format"), ("output_format", None), ("response_format", None),
+                            ("text", "format"))
+STRUCTURED_OUTPUT_TYPES = ("json_schema", "json_object", "json")
+
+
+def _structured_output(body: dict[str, Any]) -> bool:
+    for key, inner in STRUCTURED_OUTPUT_FIELDS:
+        section = body.get(key)
+        if inner is not None and isinstance(section, dict):
+            section = section.get(inner)
+        if isinstance(section, dict) and section.get("type") in STRUCTURED_OUTPUT_TYPES:
+            return True
+    return False
 
 
 def _max_tokens(body: dict[str, Any]) -> int | None:

@@ -66,7 +66,7 @@ class Router:
             turn = self.policy.view(request.endpoint, body, fresh=True)
         session = find_session_id(body, headers, request.caller.key_hash or "", turn.first_text,
                                   self.config.session_header)
-        decision = self.policy.decide_for(virtual, model, turn, session.short)
+        decision = self.policy.decide_for(virtual, model, turn, session.short, session.from_agent)
         if override is not None:
             forced = self._forced(virtual, decision, override.tier, override.source, request.caller)
             if forced is not None:
