@@ -1,0 +1,214 @@
+"""The real Claude Code 2.1.328 and Codex CLI 0.169.0, driven against a real proxy with the repo's config.
+
+The proxy and a fake upstream (tests/support/agent_upstream.py) run in a network namespace with
+only loopback, so nothing the CLIs send leaves the machine. Each test reads, for every request,
+the pool and decided_by from the router's decision lines (log_preview on, to tell them apart)
+and checks that the upstream saw the same pools. Without npm, root or unshare the module skips.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.configs import config_variant
+from tests.support.real_clients import Lab, Unavailable, check_sandbox, claude_binary, codex_binary
+from tests.support.stack import UPSTREAM_MODEL
+
+DECISION = re.compile(r"ROUTING DECISION .*? pool=(\S+) .*? decided_by=(\S+) session=(\S+) .*? preview=(.*)$")
+HARD_CLAUDE = ("Implement a lock-free ring buffer for the audio pipeline and analyze the memory ordering "
+               "each atomic needs")
+HARD_CODEX = "Debug the deadlock between the webhook retry and the scheduler, then refactor the lock ordering"
+CHEAP, STANDARD = "pool-claude-haiku", "pool-claude-sonnet"
+CODEX_CHEAP, CODEX_STANDARD = "pool-codex-mini", "pool-codex-standard"
+
+
+def preview_config(document: dict[str, Any]) -> None:
+    document["vibe_router"]["log_preview"] = True  # the test is the operator here: it asks for excerpts
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    try:
+        check_sandbox()
+        claude_binary()
+        codex_binary()
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    running = Lab(config_variant(tmp_path_factory.mktemp("real-clients"), preview_config))
+    yield running
+    running.stop()
+
+
+class Run:
+    """One CLI scenario: what each request was decided, and which pool the upstream saw."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self.mark = lab.call("log_mark")["mark"]
+        lab.call("clear")
+
+    def decisions(self, count: int) -> list[tuple[str, str, str, str]]:
+        """(pool, decided_by, session label, text preview) for each request since the run began."""
+        text = self.lab.call("log", since=self.mark, lines=count)["text"]
+        return [match.groups() for line in text.splitlines() if (match := DECISION.search(line))]
+
+    def routes(self, count: int) -> list[tuple[str, str]]:
+        found = self.decisions(count)
+        upstream = [_pool_of(request["model"]) for request in self.lab.call("requests")]
+        assert sorted(pool for pool, *_ in found) == sorted(upstream), (found, upstream)
+        return [(pool, decided_by) for pool, decided_by, *_ in found]
+
+
+def _pool_of(model: str) -> str:
+    return {upstream: pool for pool, upstream in UPSTREAM_MODEL.items()}[model]
+
+
+def run(lab: Lab, argv: list[str], env: dict[str, str], cwd: Path, **fields: Any) -> dict[str, Any]:
+    result = lab.call("run", argv=argv, env=env, cwd=str(cwd), timeout=fields.pop("timeout", 120), **fields)
+    assert "error" not in result and result["rc"] in (0, None) or fields.get("pty"), result
+    return result
+
+
+# ------------------------------------------------------------------------------ Claude Code
+
+class ClaudeHome:
+    """A HOME where Claude Code has been set up once (onboarding done, key approved, folder trusted)."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="claude-home-"))
+        self.work = Path(tempfile.mkdtemp(prefix="claude-work-"))
+        state = {"hasCompletedOnboarding": True, "lastOnboardingVersion": "2.1.328",
+                 "customApiKeyResponses": {"approved": [lab.key[-20:]], "rejected": []},
+                 "projects": {str(self.work): {"hasTrustDialogAccepted": True}}}
+        (self.home / ".claude.json").write_text(json.dumps(state))
+        self.env = {"HOME": str(self.home), "ANTHROPIC_BASE_URL": lab.proxy, "ANTHROPIC_API_KEY": lab.key,
+                    "ANTHROPIC_MODEL": "auto-claude"}
+
+    def print_mode(self, lab: Lab, prompt: str, *flags: str) -> dict[str, Any]:
+        return run(lab, [str(claude_binary()), "-p", prompt, *flags], self.env, self.work)
+
+
+def test_claude_print_mode_hi_and_hard(lab: Lab) -> None:
+    claude = ClaudeHome(lab)
+    hi = Run(lab)
+    assert "echo from claude-haiku-4-5" in claude.print_mode(lab, "hi")["output"]
+    assert hi.routes(1) == [(CHEAP, "score")]
+    hard = Run(lab)
+    claude.print_mode(lab, HARD_CLAUDE)
+    assert hard.routes(1) == [(STANDARD, "score")]
+
+
+def test_claude_interactive_tui_title_request_leaves_the_session_alone(lab: Lab) -> None:
+    # Started as people run it: base URL and key only (no CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC). The
+    # TUI names the session with a side request beside the first turns, in the same session.
+    claude = ClaudeHome(lab)
+    session = Run(lab)
+    steps = [{"expect": "for shortcuts|❯"}, {"sleep": 2},
+             {"send": "what is the capital of France"}, {"sleep": 0.5}, {"send": "\r"},
+             {"requests": 2}, {"sleep": 3},
+             {"send": HARD_CLAUDE}, {"sleep": 0.5}, {"send": "\r"}, {"upstream": "lock-free ring buffer"},
+             {"sleep": 3}]
+    result = run(lab, [str(claude_binary())], claude.env, claude.work, pty=steps, timeout=150)
+    decisions = session.decisions(3)
+    assert "error" not in result, (result, decisions)
+    assert len({label for _, _, label, _ in decisions}) == 1, decisions  # one session, as the router sees it
+    titles = [(pool, by) for pool, by, _, text in decisions if text.startswith('"<session>')]
+    turns = [(pool, by) for pool, by, _, text in decisions if not text.startswith('"<session>')]
+    assert titles and set(titles) == {(CHEAP, "scenario:housekeeping")}, decisions
+    assert turns == [(CHEAP, "score"), (STANDARD, "score")], decisions
+    assert len(session.routes(len(decisions))) == len(decisions)
+
+
+@pytest.mark.parametrize(("prompt", "pool"), [
+    ("run `echo vibe-tool-ok`", CHEAP),
+    (f"{HARD_CLAUDE}; first run `echo vibe-tool-ok`", STANDARD),
+])
+def test_claude_tool_loop_keeps_its_pool(lab: Lab, prompt: str, pool: str) -> None:
+    claude = ClaudeHome(lab)
+    loop = Run(lab)
+    result = claude.print_mode(lab, prompt, "--allowedTools", "Bash(echo:*)")
+    assert "echo from" in result["output"], result
+    routes = loop.routes(2)
+    assert routes == [(pool, "score"), (pool, "continuation")]
+    tool_results = [r for r in lab.call("requests") if "vibe-tool-ok" in json.dumps(r["body"]["messages"][-1])]
+    assert tool_results, "the tool's output never reached the upstream"
+
+
+def test_claude_continue_after_a_hard_turn_stays_standard(lab: Lab) -> None:
+    claude = ClaudeHome(lab)
+    first = Run(lab)
+    claude.print_mode(lab, HARD_CLAUDE)
+    assert first.routes(1) == [(STANDARD, "score")]
+    later = Run(lab)
+    claude.print_mode(lab, "thanks", "--continue")
+    assert later.routes(1) == [(STANDARD, "sticky:escalate_only")]
+
+
+# ------------------------------------------------------------------------------ Codex
+
+class CodexHome:
+    """CODEX_HOME with the proxy as a model provider and auto-codex as the model."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="codex-home-"))
+        self.work = Path(tempfile.mkdtemp(prefix="codex-work-"))
+        codex_home = self.home / ".codex"
+        codex_home.mkdir()
+        (codex_home / "config.toml").write_text(CODEX_CONFIG.format(proxy=lab.proxy))
+        self.env = {"HOME": str(self.home), "CODEX_HOME": str(codex_home), "VIBE_ROUTER_KEY": lab.key}
+
+    def exec(self, lab: Lab, *args: str) -> dict[str, Any]:
+        argv = [str(codex_binary()), "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
+                *args]
+        return run(lab, argv, self.env, self.work)
+
+
+CODEX_CONFIG = """\
+model = "auto-codex"
+model_provider = "vibe-router"
+
+[model_providers.vibe-router]
+name = "vibe-router"
+base_url = "{proxy}/v1"
+env_key = "VIBE_ROUTER_KEY"
+wire_api = "responses"
+"""
+
+
+def test_codex_exec_hi_and_hard(lab: Lab) -> None:
+    codex = CodexHome(lab)
+    hi = Run(lab)
+    assert "echo from gpt-5-codex-mini: hi" in codex.exec(lab, "hi")["output"]
+    assert hi.routes(1) == [(CODEX_CHEAP, "score")]
+    hard = Run(lab)
+    codex.exec(lab, HARD_CODEX)
+    assert hard.routes(1) == [(CODEX_STANDARD, "score")]
+
+
+@pytest.mark.parametrize(("prompt", "pool"), [
+    ("run `echo vibe-tool-ok`", CODEX_CHEAP),
+    (f"{HARD_CODEX}; first run `echo vibe-tool-ok`", CODEX_STANDARD),
+])
+def test_codex_tool_loop_keeps_its_pool(lab: Lab, prompt: str, pool: str) -> None:
+    codex = CodexHome(lab)
+    loop = Run(lab)
+    result = codex.exec(lab, prompt)
+    assert "vibe-tool-ok" in result["output"], result
+    assert loop.routes(2) == [(pool, "score"), (pool, "continuation")]
+
+
+def test_codex_exec_resume_after_a_hard_turn_stays_standard(lab: Lab) -> None:
+    codex = CodexHome(lab)
+    first = Run(lab)
+    codex.exec(lab, HARD_CODEX)
+    assert first.routes(1) == [(CODEX_STANDARD, "score")]
+    later = Run(lab)
+    codex.exec(lab, "resume", "--last", "thanks")
+    assert later.routes(1) == [(CODEX_STANDARD, "sticky:escalate_only")]
