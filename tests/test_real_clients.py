@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,3 +213,50 @@ def test_codex_exec_resume_after_a_hard_turn_stays_standard(lab: Lab) -> None:
     later = Run(lab)
     codex.exec(lab, "resume", "--last", "thanks")
     assert later.routes(1) == [(CODEX_STANDARD, "sticky:escalate_only")]
+
+
+# ------------------------------------------------------------------------------ the clients know the virtual models
+
+UNKNOWN_CODEX_MODEL = "Model metadata for `auto-codex` not found"
+
+
+def codex_catalog(home: Path, like: str = "gpt-5.5") -> Path:
+    """docs/clients.md's catalog: the installed Codex's own entry for `like`, named auto-codex."""
+    bundled = subprocess.run(["unshare", "-n", str(codex_binary()), "debug", "models", "--bundled"],
+                             env={"CODEX_HOME": str(home), "PATH": "/usr/bin:/bin"}, capture_output=True,
+                             text=True, timeout=60, check=True)
+    entry = next(model for model in json.loads(bundled.stdout)["models"] if model["slug"] == like)
+    path = home / "vibe-router-models.json"
+    path.write_text(json.dumps({"models": [{**entry, "slug": "auto-codex", "display_name": "auto-codex"}]}))
+    return path
+
+
+def test_codex_knows_auto_codex_from_a_model_catalog(lab: Lab) -> None:
+    codex = CodexHome(lab)
+    assert UNKNOWN_CODEX_MODEL in codex.exec(lab, "hi")["output"]  # as Codex starts out
+    config = Path(codex.env["CODEX_HOME"]) / "config.toml"
+    catalog = codex_catalog(Path(codex.env["CODEX_HOME"]))
+    config.write_text(f'model_catalog_json = "{catalog}"\n' + config.read_text())
+    known = Run(lab)
+    output = codex.exec(lab, "hi")["output"]
+    assert UNKNOWN_CODEX_MODEL not in output and "echo from gpt-5-codex-mini: hi" in output
+    assert known.routes(1) == [(CODEX_CHEAP, "score")]
+
+
+def context_screen(lab: Lab, claude: ClaudeHome) -> str:
+    steps = [{"expect": "for shortcuts|❯"}, {"sleep": 2}, {"send": "/context"}, {"sleep": 0.5}, {"send": "\r"},
+             {"expect": "[Ff]ree\\s*space"}, {"sleep": 1}]
+    result = run(lab, [str(claude_binary())], claude.env, claude.work, pty=steps, timeout=60)
+    assert "error" not in result, result
+    return re.sub(r"\s+", "", result["output"])
+
+
+def test_claude_knows_auto_claude_from_a_model_picker_row(lab: Lab) -> None:
+    claude = ClaudeHome(lab)
+    assert "unrecognizedmodel" in context_screen(lab, claude)  # as Claude Code starts out: a 1M window assumed
+    settings = {"modelPicker": {"options": [
+        {"model": "auto-claude", "label": "auto-claude (vibe-router)", "behavesAs": "claude-sonnet-4-5"}]}}
+    (claude.home / ".claude").mkdir(exist_ok=True)
+    (claude.home / ".claude" / "settings.json").write_text(json.dumps(settings))
+    screen = context_screen(lab, claude)
+    assert "unrecognized" not in screen and "/200ktokens" in screen, screen[-1500:]
