@@ -13,7 +13,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +88,7 @@ class Lab:
             cwd=REPO_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         ready = self._line()
-        self.proxy, self.key = ready["proxy"], ready["key"]
+        self.proxy, self.key, self.upstream = ready["proxy"], ready["key"], ready["upstream"]
 
     def _line(self) -> dict[str, Any]:
         assert self.process.stdout is not None
@@ -117,8 +116,3 @@ class Lab:
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
-
-def client_home(proxy_url: str, key: str) -> Path:
-    """A throwaway HOME where neither CLI has seen a user before, set up to use the proxy."""
-    home = Path(tempfile.mkdtemp(prefix="vibe-clients-home-"))
-    return home
