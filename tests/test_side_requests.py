@@ -15,7 +15,7 @@ from tests.test_router import COMPLEX, decide, make_router, route_all, scenarios
 from vibe_router.cli import main
 from vibe_router.config_values import ConfigError
 from vibe_router.policy import Policy
-from vibe_router.request import build_view
+from vibe_router.request import TurnView, build_view
 from vibe_router.router import RouteRequest
 from vibe_router.session_id import find_session_id
 from vibe_router.side_requests import SideRequests
@@ -195,3 +195,22 @@ def test_explain_names_the_rule(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert (decision["decided_by"], decision["note"], decision["pool"]) == (
         "scenario:housekeeping", TITLE_SIGNALS, "pool-claude-haiku")
     assert decision["reason"].startswith(f"scenario:housekeeping: {TITLE_SIGNALS}; ")
+
+
+@pytest.mark.parametrize(("turn", "agent", "signals"), [
+    (TurnView("messages", "<session>\nfix it\n</session>\n\nName it.", structured_output=True), True,
+     ["no-tools", "output-schema", "marker:session"]),
+    (TurnView("messages", "<session>\nfix it\n</session>", tools=12, structured_output=True), True,
+     ["output-schema", "marker:session"]),
+    (TurnView("messages", "<session> never closed", structured_output=True), True, ["no-tools", "output-schema"]),
+    (TurnView("messages", "see <session>x</session>", structured_output=True), False, ["output-schema"]),
+    (TurnView("messages", '<session id="1">x</session>'), False, ["marker:session"]),
+    (TurnView("messages", "<sessions>x</sessions>"), True, ["no-tools"]),
+    (TurnView("chat", "hi"), False, []),
+])
+def test_each_mark_and_the_count(turn: TurnView, agent: bool, signals: list[str]) -> None:
+    side = SideRequests()
+    assert side.signals(turn, agent) == signals
+    assert side.matches(turn, agent) == ("side-request: " + "+".join(signals) if len(signals) >= 2 else None)
+    assert SideRequests(min_signals=1).matches(turn, agent) == ("side-request: " + "+".join(signals) if signals
+                                                                 else None)

@@ -21,7 +21,6 @@ from vibe_router.request import TurnView
 
 DEFAULT_MARKERS = ("session",)
 DEFAULT_MIN_SIGNALS = 2
-MARKER_HEAD_CHARS = 64  # a marker opens the user's text: only its head is looked at
 
 
 @dataclass(frozen=True)
@@ -50,14 +49,18 @@ class SideRequests:
 
     def matches(self, turn: TurnView, agent: bool) -> str | None:
         """`side-request: a+b` naming the signals present, when there are enough of them."""
-        found = self.signals(turn, agent)
-        return "side-request: " + "+".join(found) if len(found) >= self.min_signals else None
+        # Counted first, named only on a match: this runs on every request, and almost all are turns.
+        present = ((self.no_tools and agent and turn.tools == 0) + (self.output_schema and turn.structured_output)
+                   + (turn.text[:1] == "<" and self._marker(turn.text) is not None))
+        if present < self.min_signals:
+            return None
+        return "side-request: " + "+".join(self.signals(turn, agent))
 
     def _marker(self, text: str) -> str | None:
-        head = text[:MARKER_HEAD_CHARS].lstrip()
-        if not head.startswith("<"):
+        """The marker tag that opens `text` and closes later in it (the text comes stripped of blanks)."""
+        if not text.startswith("<"):
             return None
         for tag in self.markers:
-            if (head.startswith(f"<{tag}>") or head.startswith(f"<{tag} ")) and f"</{tag}>" in text:
+            if (text.startswith(f"<{tag}>") or text.startswith(f"<{tag} ")) and f"</{tag}>" in text:
                 return tag
         return None
