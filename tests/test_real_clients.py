@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,15 @@ from typing import Any
 import pytest
 
 from tests.support.configs import config_variant
-from tests.support.real_clients import Lab, Unavailable, check_sandbox, claude_binary, codex_binary
+from tests.support.real_clients import (
+    ClaudeHome,
+    CodexHome,
+    Lab,
+    Unavailable,
+    check_sandbox,
+    claude_binary,
+    codex_binary,
+)
 from tests.support.stack import UPSTREAM_MODEL
 
 DECISION = re.compile(r"ROUTING DECISION .*? pool=(\S+) .*? decided_by=(\S+) session=(\S+) .*? preview=(.*)$")
@@ -79,37 +86,24 @@ def run(lab: Lab, argv: list[str], env: dict[str, str], cwd: Path, **fields: Any
 
 # ------------------------------------------------------------------------------ Claude Code
 
-class ClaudeHome:
-    """A HOME where Claude Code has been set up once (onboarding done, key approved, folder trusted)."""
-
-    def __init__(self, lab: Lab) -> None:
-        self.home = Path(tempfile.mkdtemp(prefix="claude-home-"))
-        self.work = Path(tempfile.mkdtemp(prefix="claude-work-"))
-        state = {"hasCompletedOnboarding": True, "lastOnboardingVersion": "2.1.328",
-                 "customApiKeyResponses": {"approved": [lab.key[-20:]], "rejected": []},
-                 "projects": {str(self.work): {"hasTrustDialogAccepted": True}}}
-        (self.home / ".claude.json").write_text(json.dumps(state))
-        self.env = {"HOME": str(self.home), "ANTHROPIC_BASE_URL": lab.proxy, "ANTHROPIC_API_KEY": lab.key,
-                    "ANTHROPIC_MODEL": "auto-claude"}
-
-    def print_mode(self, lab: Lab, prompt: str, *flags: str) -> dict[str, Any]:
-        return run(lab, [str(claude_binary()), "-p", prompt, *flags], self.env, self.work)
+def print_mode(lab: Lab, claude: ClaudeHome, prompt: str, *flags: str) -> dict[str, Any]:
+    return run(lab, claude.print_argv(prompt, *flags), claude.env, claude.work)
 
 
 def test_claude_print_mode_hi_and_hard(lab: Lab) -> None:
-    claude = ClaudeHome(lab)
+    claude = ClaudeHome(lab.proxy, lab.key)
     hi = Run(lab)
-    assert "echo from claude-haiku-4-5" in claude.print_mode(lab, "hi")["output"]
+    assert "echo from claude-haiku-4-5" in print_mode(lab, claude, "hi")["output"]
     assert hi.routes(1) == [(CHEAP, "score")]
     hard = Run(lab)
-    claude.print_mode(lab, HARD_CLAUDE)
+    print_mode(lab, claude, HARD_CLAUDE)
     assert hard.routes(1) == [(STANDARD, "score")]
 
 
 def test_claude_interactive_tui_title_request_leaves_the_session_alone(lab: Lab) -> None:
     # Started as people run it: base URL and key only (no CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC). The
     # TUI names the session with a side request beside the first turns, in the same session.
-    claude = ClaudeHome(lab)
+    claude = ClaudeHome(lab.proxy, lab.key)
     session = Run(lab)
     steps = [{"expect": "for shortcuts|❯"}, {"sleep": 2},
              {"send": "what is the capital of France"}, {"sleep": 0.5}, {"send": "\r"},
@@ -132,9 +126,9 @@ def test_claude_interactive_tui_title_request_leaves_the_session_alone(lab: Lab)
     (f"{HARD_CLAUDE}; first run `echo vibe-tool-ok`", STANDARD),
 ])
 def test_claude_tool_loop_keeps_its_pool(lab: Lab, prompt: str, pool: str) -> None:
-    claude = ClaudeHome(lab)
+    claude = ClaudeHome(lab.proxy, lab.key)
     loop = Run(lab)
-    result = claude.print_mode(lab, prompt, "--allowedTools", "Bash(echo:*)")
+    result = print_mode(lab, claude, prompt, "--allowedTools", "Bash(echo:*)")
     assert "echo from" in result["output"], result
     routes = loop.routes(2)
     assert routes == [(pool, "score"), (pool, "continuation")]
@@ -143,53 +137,28 @@ def test_claude_tool_loop_keeps_its_pool(lab: Lab, prompt: str, pool: str) -> No
 
 
 def test_claude_continue_after_a_hard_turn_stays_standard(lab: Lab) -> None:
-    claude = ClaudeHome(lab)
+    claude = ClaudeHome(lab.proxy, lab.key)
     first = Run(lab)
-    claude.print_mode(lab, HARD_CLAUDE)
+    print_mode(lab, claude, HARD_CLAUDE)
     assert first.routes(1) == [(STANDARD, "score")]
     later = Run(lab)
-    claude.print_mode(lab, "thanks", "--continue")
+    print_mode(lab, claude, "thanks", "--continue")
     assert later.routes(1) == [(STANDARD, "sticky:escalate_only")]
 
 
 # ------------------------------------------------------------------------------ Codex
 
-class CodexHome:
-    """CODEX_HOME with the proxy as a model provider and auto-codex as the model."""
-
-    def __init__(self, lab: Lab) -> None:
-        self.home = Path(tempfile.mkdtemp(prefix="codex-home-"))
-        self.work = Path(tempfile.mkdtemp(prefix="codex-work-"))
-        codex_home = self.home / ".codex"
-        codex_home.mkdir()
-        (codex_home / "config.toml").write_text(CODEX_CONFIG.format(proxy=lab.proxy))
-        self.env = {"HOME": str(self.home), "CODEX_HOME": str(codex_home), "VIBE_ROUTER_KEY": lab.key}
-
-    def exec(self, lab: Lab, *args: str) -> dict[str, Any]:
-        argv = [str(codex_binary()), "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
-                *args]
-        return run(lab, argv, self.env, self.work)
-
-
-CODEX_CONFIG = """\
-model = "auto-codex"
-model_provider = "vibe-router"
-
-[model_providers.vibe-router]
-name = "vibe-router"
-base_url = "{proxy}/v1"
-env_key = "VIBE_ROUTER_KEY"
-wire_api = "responses"
-"""
+def codex_exec(lab: Lab, codex: CodexHome, *args: str) -> dict[str, Any]:
+    return run(lab, codex.exec_argv(*args), codex.env, codex.work)
 
 
 def test_codex_exec_hi_and_hard(lab: Lab) -> None:
-    codex = CodexHome(lab)
+    codex = CodexHome(lab.proxy, lab.key)
     hi = Run(lab)
-    assert "echo from gpt-5-codex-mini: hi" in codex.exec(lab, "hi")["output"]
+    assert "echo from gpt-5-codex-mini: hi" in codex_exec(lab, codex, "hi")["output"]
     assert hi.routes(1) == [(CODEX_CHEAP, "score")]
     hard = Run(lab)
-    codex.exec(lab, HARD_CODEX)
+    codex_exec(lab, codex, HARD_CODEX)
     assert hard.routes(1) == [(CODEX_STANDARD, "score")]
 
 
@@ -198,20 +167,20 @@ def test_codex_exec_hi_and_hard(lab: Lab) -> None:
     (f"{HARD_CODEX}; first run `echo vibe-tool-ok`", CODEX_STANDARD),
 ])
 def test_codex_tool_loop_keeps_its_pool(lab: Lab, prompt: str, pool: str) -> None:
-    codex = CodexHome(lab)
+    codex = CodexHome(lab.proxy, lab.key)
     loop = Run(lab)
-    result = codex.exec(lab, prompt)
+    result = codex_exec(lab, codex, prompt)
     assert "vibe-tool-ok" in result["output"], result
     assert loop.routes(2) == [(pool, "score"), (pool, "continuation")]
 
 
 def test_codex_exec_resume_after_a_hard_turn_stays_standard(lab: Lab) -> None:
-    codex = CodexHome(lab)
+    codex = CodexHome(lab.proxy, lab.key)
     first = Run(lab)
-    codex.exec(lab, HARD_CODEX)
+    codex_exec(lab, codex, HARD_CODEX)
     assert first.routes(1) == [(CODEX_STANDARD, "score")]
     later = Run(lab)
-    codex.exec(lab, "resume", "--last", "thanks")
+    codex_exec(lab, codex, "resume", "--last", "thanks")
     assert later.routes(1) == [(CODEX_STANDARD, "sticky:escalate_only")]
 
 
@@ -232,13 +201,13 @@ def codex_catalog(home: Path, like: str = "gpt-5.5") -> Path:
 
 
 def test_codex_knows_auto_codex_from_a_model_catalog(lab: Lab) -> None:
-    codex = CodexHome(lab)
-    assert UNKNOWN_CODEX_MODEL in codex.exec(lab, "hi")["output"]  # as Codex starts out
-    config = Path(codex.env["CODEX_HOME"]) / "config.toml"
-    catalog = codex_catalog(Path(codex.env["CODEX_HOME"]))
+    codex = CodexHome(lab.proxy, lab.key)
+    assert UNKNOWN_CODEX_MODEL in codex_exec(lab, codex, "hi")["output"]  # as Codex starts out
+    config = codex.codex_home / "config.toml"
+    catalog = codex_catalog(codex.codex_home)
     config.write_text(f'model_catalog_json = "{catalog}"\n' + config.read_text())
     known = Run(lab)
-    output = codex.exec(lab, "hi")["output"]
+    output = codex_exec(lab, codex, "hi")["output"]
     assert UNKNOWN_CODEX_MODEL not in output and "echo from gpt-5-codex-mini: hi" in output
     assert known.routes(1) == [(CODEX_CHEAP, "score")]
 
@@ -252,7 +221,7 @@ def context_screen(lab: Lab, claude: ClaudeHome) -> str:
 
 
 def test_claude_knows_auto_claude_from_a_model_picker_row(lab: Lab) -> None:
-    claude = ClaudeHome(lab)
+    claude = ClaudeHome(lab.proxy, lab.key)
     assert "unrecognizedmodel" in context_screen(lab, claude)  # as Claude Code starts out: a 1M window assumed
     settings = {"modelPicker": {"options": [
         {"model": "auto-claude", "label": "auto-claude (vibe-router)", "behavesAs": "claude-sonnet-4-5"}]}}

@@ -13,6 +13,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,48 @@ class Lab:
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
+
+
+class ClaudeHome:
+    """A HOME where Claude Code has been set up once (onboarding done, key approved, folder trusted)."""
+
+    def __init__(self, base_url: str, key: str) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="claude-home-"))
+        self.work = Path(tempfile.mkdtemp(prefix="claude-work-"))
+        state = {"hasCompletedOnboarding": True, "lastOnboardingVersion": CLAUDE_CODE[1],
+                 "customApiKeyResponses": {"approved": [key[-20:]], "rejected": []},
+                 "projects": {str(self.work): {"hasTrustDialogAccepted": True}}}
+        (self.home / ".claude.json").write_text(json.dumps(state))
+        self.env = {"HOME": str(self.home), "ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_API_KEY": key,
+                    "ANTHROPIC_MODEL": "auto-claude"}
+
+    def print_argv(self, prompt: str, *flags: str) -> list[str]:
+        return [str(claude_binary()), "-p", prompt, *flags]
+
+
+CODEX_CONFIG = """\
+model = "auto-codex"
+model_provider = "vibe-router"
+
+[model_providers.vibe-router]
+name = "vibe-router"
+base_url = "{base_url}/v1"
+env_key = "VIBE_ROUTER_KEY"
+wire_api = "responses"
+"""
+
+
+class CodexHome:
+    """CODEX_HOME with `base_url` as a model provider and auto-codex as the model."""
+
+    def __init__(self, base_url: str, key: str) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="codex-home-"))
+        self.work = Path(tempfile.mkdtemp(prefix="codex-work-"))
+        self.codex_home = self.home / ".codex"
+        self.codex_home.mkdir()
+        (self.codex_home / "config.toml").write_text(CODEX_CONFIG.format(base_url=base_url))
+        self.env = {"HOME": str(self.home), "CODEX_HOME": str(self.codex_home), "VIBE_ROUTER_KEY": key}
+
+    def exec_argv(self, *args: str) -> list[str]:
+        return [str(codex_binary()), "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox",
+                *args]
