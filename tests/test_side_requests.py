@@ -48,6 +48,14 @@ def test_the_genuine_title_request_is_housekeeping_by_its_structure() -> None:
         "pool-claude-haiku", "scenario:housekeeping", TITLE_SIGNALS)
 
 
+def test_codexs_thread_title_request_is_housekeeping_by_its_structure() -> None:
+    # Codex 0.169's TUI: the same developer prompts as its turns, but no tools and a JSON schema.
+    decision = policy().decide("responses", fixture("codex_title"))
+    assert decision is not None
+    assert (decision.pool, decision.decided_by, decision.note) == (
+        "pool-codex-mini", "scenario:housekeeping", "side-request: no-tools+output-schema")
+
+
 def test_the_title_request_scores_as_hard_work_without_the_side_request_rule() -> None:
     # Why the rule is needed: its text (the session it names) scores as a hard turn.
     off = scenarios("auto-claude", housekeeping={"side_requests": False, "patterns": []})
