@@ -174,6 +174,26 @@ def test_codex_tool_loop_keeps_its_pool(lab: Lab, prompt: str, pool: str) -> Non
     assert loop.routes(2) == [(pool, "score"), (pool, "continuation")]
 
 
+def test_codex_interactive_tui_title_request_is_served_cheap(lab: Lab) -> None:
+    # Codex's TUI names the thread with a side request of its own: no tools, a JSON schema, the
+    # same developer prompts as a turn. Scored, its instructions and the task come to ~250.
+    codex = CodexHome(lab.proxy, lab.key)
+    session = Run(lab)
+    # Codex may still be starting up when the prompt shows (under load, for seconds): Enter is then
+    # not taken, so it is pressed again until the turn goes out.
+    steps = [{"expect": "for shortcuts"}, {"sleep": 2}, {"send": "what is the capital of France"}, {"sleep": 0.5},
+             {"send": "\r"}, {"requests": 2, "nudge": "\r", "every": 5}, {"sleep": 3}]
+    argv = [str(codex_binary()), "--dangerously-bypass-approvals-and-sandbox"]
+    result = run(lab, argv, codex.env, codex.work, pty=steps, timeout=90)
+    decisions = session.decisions(2)
+    assert "error" not in result, (result, decisions)
+    turns = [(pool, by) for pool, by, _, text in decisions if text == '"what is the capital of France"']
+    others = [(pool, by) for pool, by, _, text in decisions if text != '"what is the capital of France"']
+    assert turns == [(CODEX_CHEAP, "score")], decisions
+    assert others and set(others) == {(CODEX_CHEAP, "scenario:housekeeping")}, decisions
+    assert len(session.routes(len(decisions))) == len(decisions)
+
+
 def test_codex_exec_resume_after_a_hard_turn_stays_standard(lab: Lab) -> None:
     codex = CodexHome(lab.proxy, lab.key)
     first = Run(lab)

@@ -7,8 +7,9 @@ CONFIG`, as root): it brings `lo` up, starts the upstream and the proxy, prints 
     {"op": "run", "argv": [...], "env": {...}, "cwd": DIR, "timeout": S}  -> {"rc", "output"}
     {"op": "run", ..., "pty": [STEP, ...]}   the same under a terminal; a STEP is
         {"expect": REGEX} (wait for it in the screen text), {"requests": N} (wait until the
-        upstream has N requests), {"upstream": TEXT} (wait until a request's newest message
-        holds TEXT), {"send": TEXT} or {"sleep": S}
+        upstream has N requests; with "nudge": KEYS, press them again every "every" seconds),
+        {"upstream": TEXT} (wait until a request's newest message holds TEXT), {"send": TEXT}
+        or {"sleep": S}
     {"op": "requests"}    the upstream's recorded requests      {"op": "clear"}   forget them
     {"op": "log_mark"}    where the proxy log ends now          {"op": "log", "since": N}
     {"op": "stop"}
@@ -128,8 +129,12 @@ def run_terminal(argv: list[str], env: dict[str, str], cwd: str, timeout: float,
                     error = f"the upstream never saw {step['upstream']!r}"
                     break
             elif "requests" in step:
+                nudged = time.monotonic()
                 while len(echo.requests()) < step["requests"] and time.monotonic() < deadline:
                     terminal.pump(0.3)
+                    if "nudge" in step and time.monotonic() - nudged > float(step.get("every", 5)):
+                        terminal.send(step["nudge"])  # a key pressed again while the client was busy
+                        nudged = time.monotonic()
                 if len(echo.requests()) < step["requests"]:
                     error = f"the upstream never had {step['requests']} requests"
                     break
