@@ -49,6 +49,7 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "items": SMALL,
     "resumed": SMALL,
     "structured_output": st.booleans(),
+    "client_source": st.sampled_from(["", "thread_title"]),
 }
 VIEWS = st.builds(TurnView, **FIELDS)
 

@@ -53,7 +53,10 @@ def test_codexs_thread_title_request_is_housekeeping_by_its_structure() -> None:
     decision = policy().decide("responses", fixture("codex_title"))
     assert decision is not None
     assert (decision.pool, decision.decided_by, decision.note) == (
-        "pool-codex-mini", "scenario:housekeeping", "side-request: no-tools+output-schema")
+        "pool-codex-mini", "scenario:housekeeping", "side-request: no-tools+output-schema+marker:thread_title")
+    without_metadata = {key: value for key, value in fixture("codex_title").items() if key != "client_metadata"}
+    decision = policy().decide("responses", without_metadata)  # e.g. a proxy in front that drops it
+    assert decision is not None and decision.note == "side-request: no-tools+output-schema"
 
 
 def test_the_title_request_scores_as_hard_work_without_the_side_request_rule() -> None:
@@ -150,7 +153,7 @@ def session_digest(body: dict[str, Any]) -> str:
 def test_settings_from_the_config() -> None:
     change = scenarios("auto-claude", housekeeping={"side_requests": {"min_signals": 3, "markers": ["session"]}})
     housekeeping = make_router(change).config.virtual_models["auto-claude"].scenarios.housekeeping
-    assert housekeeping is not None and housekeeping.side_requests == SideRequests(min_signals=3)
+    assert housekeeping is not None and housekeeping.side_requests == SideRequests(min_signals=3, markers=("session",))
     reworded_title = reworded(fixture("claude_code_title"), "conversation")
     decision = policy(change).decide("messages", reworded_title)
     assert decision is not None and decision.decided_by == "score"  # two marks, three wanted
@@ -206,6 +209,9 @@ def test_explain_names_the_rule(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 @pytest.mark.parametrize(("turn", "agent", "signals"), [
+    (TurnView("responses", "Name this task", client_source="thread_title", structured_output=True), True,
+     ["no-tools", "output-schema", "marker:thread_title"]),
+    (TurnView("responses", "fix it", tools=9, client_source="subagent"), True, []),  # not a marker it knows
     (TurnView("messages", "<session>\nfix it\n</session>\n\nName it.", structured_output=True), True,
      ["no-tools", "output-schema", "marker:session"]),
     (TurnView("messages", "<session>\nfix it\n</session>", tools=12, structured_output=True), True,

@@ -7,6 +7,7 @@ and `<environment_context>` blocks) are context, not the user's task.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple, Protocol
 
@@ -46,6 +47,7 @@ class TurnView(NamedTuple):
     items: int = 0  # messages (Responses: input items) in the body
     resumed: int = 0  # of those, the leading ones a conversation cache had walked already
     structured_output: bool = False  # the body asks for JSON output (a schema or JSON mode), not prose
+    client_source: str = ""  # what the client says started the request, when not the user (Codex's thread_source)
 
 
 class WalkState(NamedTuple):
@@ -162,6 +164,7 @@ class _ViewBuilder:
             items=state.length,
             resumed=resume.length if resume else 0,
             structured_output=_structured_output(body),
+            client_source=_client_source(body),
         )
         return view, state
 
@@ -373,6 +376,19 @@ def _structured_output(body: dict[str, Any]) -> bool:
         if isinstance(section, dict) and section.get("type") in STRUCTURED_OUTPUT_TYPES:
             return True
     return False
+
+
+# Codex names what started each request in client_metadata: "user" for a turn, "thread_title" for
+# the title of a new thread, ...
+CODEX_TURN_METADATA = "x-codex-turn-metadata"
+THREAD_SOURCE = re.compile(r'"thread_source"\s*:\s*"([^"]{1,64})"')
+
+
+def _client_source(body: dict[str, Any]) -> str:
+    metadata = body.get("client_metadata")
+    turn = metadata.get(CODEX_TURN_METADATA) if isinstance(metadata, dict) else None
+    found = THREAD_SOURCE.search(turn) if isinstance(turn, str) else None
+    return found.group(1) if found and found.group(1) != "user" else ""
 
 
 def _max_tokens(body: dict[str, Any]) -> int | None:

@@ -9,8 +9,9 @@ genuine turn can have too (Codex's `--output-schema` turn asks for JSON with its
 - `no-tools`: the request lists no tools, in a session of an agent client (Claude Code, Codex)
   whose turns always list them. A chat client never sends tools, so for it this never counts.
 - `output-schema`: the body asks for JSON output (a schema or JSON mode) instead of prose.
-- `marker:<tag>`: the user's text is the client's own wrapper, e.g. Claude Code's
-  `<session>...</session>` around the conversation it wants named.
+- `marker:<name>`: the client marks the request as its own: the user's text is its wrapper
+  (Claude Code's `<session>...</session>` around the conversation it wants named), or Codex
+  names the request's source in its client metadata (`thread_source: thread_title`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from vibe_router.request import TurnView
 
-DEFAULT_MARKERS = ("session",)
+DEFAULT_MARKERS = ("session", "thread_title")
 DEFAULT_MIN_SIGNALS = 2
 
 
@@ -42,7 +43,7 @@ class SideRequests:
             found.append("no-tools")
         if self.output_schema and turn.structured_output:
             found.append("output-schema")
-        marker = self._marker(turn.text)
+        marker = self._marker(turn)
         if marker:
             found.append(f"marker:{marker}")
         return found
@@ -51,13 +52,17 @@ class SideRequests:
         """`side-request: a+b` naming the signals present, when there are enough of them."""
         # Counted first, named only on a match: this runs on every request, and almost all are turns.
         present = ((self.no_tools and agent and turn.tools == 0) + (self.output_schema and turn.structured_output)
-                   + (turn.text[:1] == "<" and self._marker(turn.text) is not None))
+                   + ((turn.text[:1] == "<" or turn.client_source != "") and self._marker(turn) is not None))
         if present < self.min_signals:
             return None
         return "side-request: " + "+".join(self.signals(turn, agent))
 
-    def _marker(self, text: str) -> str | None:
-        """The marker tag that opens `text` and closes later in it (the text comes stripped of blanks)."""
+    def _marker(self, turn: TurnView) -> str | None:
+        """The marker the client set: its source name, or a wrapper tag that opens the text and closes
+        later in it (the text comes stripped of blanks)."""
+        if turn.client_source and turn.client_source in self.markers:
+            return turn.client_source
+        text = turn.text
         if not text.startswith("<"):
             return None
         for tag in self.markers:
