@@ -67,6 +67,10 @@ class Run:
         text = self.lab.call("log", since=self.mark, lines=count)["text"]
         return [match.groups() for line in text.splitlines() if (match := DECISION.search(line))]
 
+    def log(self) -> str:
+        """The proxy's log since the run began."""
+        return self.lab.call("log", since=self.mark)["text"]
+
     def routes(self, count: int) -> list[tuple[str, str]]:
         found = self.decisions(count)
         upstream = [_pool_of(request["model"]) for request in self.lab.call("requests")]
@@ -107,7 +111,7 @@ def test_claude_interactive_tui_title_request_leaves_the_session_alone(lab: Lab)
     session = Run(lab)
     steps = [{"expect": "for shortcuts|❯"}, {"sleep": 2},
              {"send": "what is the capital of France"}, {"sleep": 0.5}, {"send": "\r"},
-             {"requests": 2}, {"sleep": 3},
+             {"requests": 2, "nudge": "\r", "every": 5}, {"sleep": 3},
              {"send": HARD_CLAUDE}, {"sleep": 0.5}, {"send": "\r"}, {"upstream": "lock-free ring buffer"},
              {"sleep": 3}]
     result = run(lab, [str(claude_binary())], claude.env, claude.work, pty=steps, timeout=150)
@@ -119,6 +123,7 @@ def test_claude_interactive_tui_title_request_leaves_the_session_alone(lab: Lab)
     assert titles and set(titles) == {(CHEAP, "scenario:housekeeping")}, decisions
     assert turns == [(CHEAP, "score"), (STANDARD, "score")], decisions
     assert len(session.routes(len(decisions))) == len(decisions)
+    assert "side-request: no-tools+output-schema+marker:session" in session.log()
 
 
 @pytest.mark.parametrize(("prompt", "pool"), [
@@ -192,6 +197,8 @@ def test_codex_interactive_tui_title_request_is_served_cheap(lab: Lab) -> None:
     assert turns == [(CODEX_CHEAP, "score")], decisions
     assert others and set(others) == {(CODEX_CHEAP, "scenario:housekeeping")}, decisions
     assert len(session.routes(len(decisions))) == len(decisions)
+    # All three marks reach the hook through LiteLLM, Codex's client_metadata included.
+    assert "side-request: no-tools+output-schema+marker:thread_title" in session.log()
 
 
 def test_codex_exec_resume_after_a_hard_turn_stays_standard(lab: Lab) -> None:
