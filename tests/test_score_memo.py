@@ -48,6 +48,8 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "double_brackets": st.booleans(),
     "items": SMALL,
     "resumed": SMALL,
+    "structured_output": st.booleans(),
+    "client_source": st.sampled_from(["", "thread_title"]),
 }
 VIEWS = st.builds(TurnView, **FIELDS)
 

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from vibe_router.body_format import detect_endpoint
 from vibe_router.config import ConfigError, load_config, resolve_config_path
-from vibe_router.policy import Decision, Policy
+from vibe_router.policy import Decision, Policy, from_agent
 from vibe_router.request import TurnView
 
 DEFAULT_MODEL = "auto-chat"
@@ -38,7 +38,7 @@ def decide(policy: Policy, body: dict[str, Any], model: str | None, endpoint: st
         known = ", ".join(policy.config.virtual_models)
         raise ValueError(f"{name!r} is not a virtual model in the config (known: {known})")
     turn = policy.view(endpoint or detect_endpoint(body), body)
-    return turn, policy.decide_view(name, turn)
+    return turn, policy.decide_view(name, turn, agent=from_agent(body))
 
 
 def decision_json(decision: Decision) -> dict[str, Any]:
@@ -55,7 +55,8 @@ def explain_text(turn: TurnView, decision: Decision, policy: Policy) -> str:
     flags = (
         f"turns={turn.turns} messages={turn.messages} code_blocks={turn.code_blocks} images={turn.images} "
         f"tools={turn.tools} thinking={'yes' if turn.thinking else 'no'} "
-        f"continuation={'yes' if turn.continuation else 'no'} total_chars={turn.total_chars}"
+        f"continuation={'yes' if turn.continuation else 'no'} total_chars={turn.total_chars} "
+        f"structured_output={'yes' if turn.structured_output else 'no'}"
     )
     excerpt = turn.text if len(turn.text) <= 200 else turn.text[:200] + "…"
     lines = [

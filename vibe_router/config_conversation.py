@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from vibe_router.redis_connection import RedisConnection
 from vibe_router.scenarios import DEFAULT_HOUSEKEEPING_PATTERNS, Housekeeping, LongContext, Scenarios, Target, Thinking
 from vibe_router.session_id import label_key
 from vibe_router.sessions import RedisSettings
+from vibe_router.side_requests import DEFAULT_MARKERS, DEFAULT_MIN_SIGNALS, SideRequests
 
 STICKY_MODES = ("escalate_only", "pin", "off")
+MARKER_NAME = re.compile(r"[A-Za-z][\w.:-]*")
 ENV_REFERENCE = "os.environ/"  # LiteLLM's way to take a value from the environment
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 
@@ -90,16 +93,39 @@ def parse_scenarios(value: Any, key: str, tiers: list[str], pools: Iterable[str]
 
 def _housekeeping(value: Any, key: str) -> Housekeeping:
     raw = mapping(value, key)
-    reject_unknown(raw, key, {"max_tokens", "patterns", "client_models"})
+    reject_unknown(raw, key, {"max_tokens", "patterns", "client_models", "side_requests"})
     max_tokens = raw.get("max_tokens")
     patterns = raw.get("patterns")
     return Housekeeping(
+        side_requests=_side_requests(raw.get("side_requests", True), f"{key}.side_requests"),
         max_tokens=None if max_tokens is None else positive_int(max_tokens, f"{key}.max_tokens"),
         patterns=DEFAULT_HOUSEKEEPING_PATTERNS if patterns is None else tuple(
             p.lower() for p in string_list(patterns, f"{key}.patterns")
         ),
         client_models=frozenset(string_list(raw.get("client_models"), f"{key}.client_models")),
     )
+
+
+def _side_requests(value: Any, key: str) -> SideRequests | None:
+    """`true` (the default signals), `false` (off), or a mapping of the signals to look for."""
+    if isinstance(value, bool):
+        return SideRequests() if value else None
+    raw = mapping(value, key)
+    reject_unknown(raw, key, {"min_signals", "no_tools", "output_schema", "markers"})
+    markers = raw.get("markers")
+    side = SideRequests(
+        min_signals=positive_int(raw.get("min_signals", DEFAULT_MIN_SIGNALS), f"{key}.min_signals"),
+        no_tools=boolean(raw.get("no_tools", True), f"{key}.no_tools"),
+        output_schema=boolean(raw.get("output_schema", True), f"{key}.output_schema"),
+        markers=DEFAULT_MARKERS if markers is None else string_list(markers, f"{key}.markers"),
+    )
+    bad = next((tag for tag in side.markers if not MARKER_NAME.fullmatch(tag)), None)
+    if bad is not None:
+        raise ConfigError(f"{key}.markers", f"{bad!r} is not a tag name (give `session` for <session>...</session>)")
+    if side.min_signals > side.kinds:
+        raise ConfigError(f"{key}.min_signals", f"{side.min_signals} signals can never be present: "
+                          f"only {side.kinds} are looked for (no_tools, output_schema, markers)")
+    return side
 
 
 def _thinking(value: Any, key: str, tiers: list[str]) -> Thinking:

@@ -14,6 +14,7 @@ from vibe_router.request import TurnView, build_view, conversation_of
 from vibe_router.scoring import Reason
 from vibe_router.scoring.base import Score
 from vibe_router.scoring.memo import ScoreMemo
+from vibe_router.session_id import find_session_id
 from vibe_router.view_cache import ConversationCache
 
 CALL_TYPE_ENDPOINTS = {
@@ -196,19 +197,24 @@ class Policy:
         model = body.get("model")
         if not self.is_virtual(model):
             return None
-        return self.decide_view(model, self.view(endpoint, body))
+        return self.decide_view(model, self.view(endpoint, body), agent=from_agent(body))
 
-    def decide_view(self, model: str, turn: TurnView, session: str | None = None) -> Decision:
+    def decide_view(self, model: str, turn: TurnView, session: str | None = None, agent: bool = False) -> Decision:
         """Scenario, else score (raised to the thinking minimum), as a Decision."""
         virtual = self.config.virtual_model_for(model)
         if virtual is None:
             raise ValueError(f"{model!r} is not a virtual model")
-        return self.decide_for(virtual, model, turn, session)
+        return self.decide_for(virtual, model, turn, session, agent)
 
-    def decide_for(self, virtual: VirtualModel, model: str, turn: TurnView, session: str | None = None) -> Decision:
-        """`decide_view` for the virtual model that `model` routes as."""
+    def decide_for(
+        self, virtual: VirtualModel, model: str, turn: TurnView, session: str | None = None, agent: bool = False
+    ) -> Decision:
+        """`decide_view` for the virtual model that `model` routes as.
+
+        `agent`: the request comes from an agent client's session (`session_id.SessionId.from_agent`).
+        """
         score = self.scores.score(virtual.scorer, turn) if self.scores is not None else virtual.scorer.score(turn)
-        scenario = virtual.scenarios.route(turn, model)
+        scenario = virtual.scenarios.route(turn, model, agent)
         if scenario is not None:
             name, detail, target = scenario
             if target is not None and target.pool is not None:
@@ -224,6 +230,11 @@ class Policy:
                 return _decision(virtual, score, turn, session, floor, "scenario:thinking",
                                  f"{effort} sets the minimum tier")
         return _decision(virtual, score, turn, session, index)
+
+
+def from_agent(body: dict[str, Any]) -> bool:
+    """Whether a bare body (no headers) is from an agent client's session, by the ids it carries."""
+    return find_session_id(body, {}).from_agent
 
 
 def _decision(virtual: VirtualModel, score: Score, turn: TurnView, session: str | None, index: int,

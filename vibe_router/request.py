@@ -7,6 +7,7 @@ and `<environment_context>` blocks) are context, not the user's task.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple, Protocol
 
@@ -45,6 +46,8 @@ class TurnView(NamedTuple):
     double_brackets: bool = False  # some user text holds "[[" (where an inline route tag could be)
     items: int = 0  # messages (Responses: input items) in the body
     resumed: int = 0  # of those, the leading ones a conversation cache had walked already
+    structured_output: bool = False  # the body asks for JSON output (a schema or JSON mode), not prose
+    client_source: str = ""  # what the client says started the request, when not the user (Codex's thread_source)
 
 
 class WalkState(NamedTuple):
@@ -160,6 +163,8 @@ class _ViewBuilder:
             first_text=state.first,
             items=state.length,
             resumed=resume.length if resume else 0,
+            structured_output=_structured_output(body),
+            client_source=_client_source(body),
         )
         return view, state
 
@@ -354,6 +359,36 @@ def _thinking_requested(body: dict[str, Any], effort: str | None) -> bool:
     if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
         return True
     return effort in ("medium", "high", "xhigh", "max")
+
+
+# Where each wire format asks for JSON output: Anthropic `output_config.format` (and the older
+# `output_format`), chat `response_format`, Responses `text.format`.
+STRUCTURED_OUTPUT_FIELDS = (("output_config", "format"), ("output_format", None), ("response_format", None),
+                            ("text", "format"))
+STRUCTURED_OUTPUT_TYPES = ("json_schema", "json_object", "json")
+
+
+def _structured_output(body: dict[str, Any]) -> bool:
+    for key, inner in STRUCTURED_OUTPUT_FIELDS:
+        section = body.get(key)
+        if inner is not None and isinstance(section, dict):
+            section = section.get(inner)
+        if isinstance(section, dict) and section.get("type") in STRUCTURED_OUTPUT_TYPES:
+            return True
+    return False
+
+
+# Codex names what started each request in client_metadata: "user" for a turn, "thread_title" for
+# the title of a new thread, ...
+CODEX_TURN_METADATA = "x-codex-turn-metadata"
+THREAD_SOURCE = re.compile(r'"thread_source"\s*:\s*"([^"]{1,64})"')
+
+
+def _client_source(body: dict[str, Any]) -> str:
+    metadata = body.get("client_metadata")
+    turn = metadata.get(CODEX_TURN_METADATA) if isinstance(metadata, dict) else None
+    found = THREAD_SOURCE.search(turn) if isinstance(turn, str) else None
+    return found.group(1) if found and found.group(1) != "user" else ""
 
 
 def _max_tokens(body: dict[str, Any]) -> int | None:

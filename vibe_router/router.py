@@ -73,7 +73,8 @@ class Router:
             turn = self.policy.view(request.endpoint, body, fresh=True)
         session = find_session_id(body, headers, request.caller.key_hash or "", turn.first_text,
                                   self.config.session_header)
-        decision = self.policy.decide_for(virtual, model, turn, session.label(self.config.session_labels.key))
+        decision = self.policy.decide_for(virtual, model, turn, session.label(self.config.session_labels.key),
+                                          session.from_agent)
         refused = ""
         if override is not None:
             forced, refused = self._forced(virtual, decision, override.tier, override.source, request.caller)

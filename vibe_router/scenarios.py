@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from vibe_router.request import TurnView
+from vibe_router.side_requests import SideRequests
 
 CHARS_PER_TOKEN = 4
 SYSTEM_CHARS = 4000  # housekeeping patterns are looked for in the head of the system text
@@ -22,6 +23,7 @@ DEFAULT_HOUSEKEEPING_PATTERNS = (
     "summarize this coding conversation",
     "summarize the conversation so far",
     "analyze if this message indicates a new conversation topic",
+    "you are naming a coding session",  # Claude Code 2.1.3xx's session title
 )
 
 
@@ -38,15 +40,20 @@ class Housekeeping:
     max_tokens: int | None = None
     patterns: tuple[str, ...] = DEFAULT_HOUSEKEEPING_PATTERNS
     client_models: frozenset[str] = frozenset()
+    side_requests: SideRequests | None = SideRequests()
     # System text (its head) -> whether a pattern is in it: a conversation sends the same one every time.
     _in_system: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
     _last_system: list[str | bool] = field(default_factory=list, compare=False, repr=False)  # [text, found]
 
-    def matches(self, turn: TurnView, requested_model: str) -> str | None:
+    def matches(self, turn: TurnView, requested_model: str, agent: bool = False) -> str | None:
+        """Which rule makes the request housekeeping, or None. `agent`: the session is an agent client's."""
         if requested_model in self.client_models:
             return "small-fast-model"
         if self.max_tokens is not None and turn.max_tokens is not None and turn.max_tokens <= self.max_tokens:
             return f"max_tokens<={self.max_tokens}"
+        side = self.side_requests.matches(turn, agent) if self.side_requests is not None else None
+        if side:
+            return side
         if self._found(turn.system_text[:SYSTEM_CHARS], turn.text[:TEXT_CHARS]):
             return "title-or-summary"
         return None
@@ -117,13 +124,16 @@ class Scenarios:
         targets = (self.long_context.target if self.long_context else None, self.images)
         return tuple(target.pool for target in targets if target is not None and target.pool)
 
-    def route(self, turn: TurnView, requested_model: str) -> tuple[str, str, Target | None] | None:
+    def route(
+        self, turn: TurnView, requested_model: str, agent: bool = False
+    ) -> tuple[str, str, Target | None] | None:
         """(scenario name, detail, target) for the first scenario that takes the request.
 
-        Housekeeping's target is None: it means the cheapest tier.
+        Housekeeping's target is None: it means the cheapest tier. `agent`: the session is an
+        agent client's (Claude Code, Codex), whose turns always list tools.
         """
         if self.housekeeping is not None:
-            detail = self.housekeeping.matches(turn, requested_model)
+            detail = self.housekeeping.matches(turn, requested_model, agent)
             if detail:
                 return "housekeeping", detail, None
         if self.long_context is not None and self.long_context.matches(turn):

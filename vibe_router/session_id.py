@@ -16,6 +16,8 @@ from vibe_router.headers import lowercase_headers
 GENERIC_HEADER = "x-session-id"
 CLAUDE_CODE_HEADER = "x-claude-code-session-id"
 CODEX_HEADERS = ("session-id", "thread-id")
+# Sources of agent clients: their turns always list tools, so a request without any is a side request's mark.
+AGENT_SOURCES = frozenset({"claude-code", "codex"})
 # An agent's requests repeat one id (or one first message) call after call: the id, its digest
 # and a parsed Claude Code user_id are made once per conversation, not once per request.
 SESSIONS_REMEMBERED = 256
@@ -33,6 +35,11 @@ class SessionId:
     def digest(self) -> str:
         """sha256 of the whole id: the session's key in Redis, never the raw id."""
         return hashlib.sha256(self.value.encode("utf-8", "replace")).hexdigest()
+
+    @property
+    def from_agent(self) -> bool:
+        """The id is an agent client's own (Claude Code's or Codex's)."""
+        return self.source in AGENT_SOURCES
 
     def label(self, key: bytes) -> str:
         """A short label for logs and headers: HMAC-SHA256 of the whole id under the deployment's key.

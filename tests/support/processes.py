@@ -122,8 +122,8 @@ class EchoUpstream(_LoggedProcess):
 
     url: str
 
-    def __init__(self, port: int, env: dict[str, str]) -> None:
-        args = [sys.executable, "-m", "vibe_router.echo_upstream",
+    def __init__(self, port: int, env: dict[str, str], module: str = "vibe_router.echo_upstream") -> None:
+        args = [sys.executable, "-m", module,
                 "--host", "127.0.0.1", "--port", str(port)]
         super().__init__(args, env, "echo-upstream")
         self.url = ""
@@ -156,12 +156,14 @@ class EchoUpstream(_LoggedProcess):
         self._call("DELETE", "/_echo/faults")
 
 
-def start_echo_upstream(port: int | None = None, timeout: float = 20.0, **extra_env: str) -> EchoUpstream:
-    """Start the echo upstream (port None: let it pick one) and wait until it answers."""
+def start_echo_upstream(
+    port: int | None = None, timeout: float = 20.0, module: str = "vibe_router.echo_upstream", **extra_env: str
+) -> EchoUpstream:
+    """Start the echo upstream (port None: let it pick one; `module`: a variant of it) and wait until it answers."""
     env = {**os.environ, **extra_env}
     env["PYTHONPATH"] = _python_path(env)
     env["PYTHONUNBUFFERED"] = "1"
-    upstream = EchoUpstream(0 if port is None else port, env)
+    upstream = EchoUpstream(0 if port is None else port, env, module)
     upstream.wait_until(upstream._ready, timeout, "echo upstream")
     return upstream
 

@@ -1,0 +1,71 @@
+"""Side requests an agent client makes beside the user's turns (session titles, topic checks, ...),
+recognised by their structure rather than their wording.
+
+Claude Code rewrites the prompts of these requests from release to release, so wording alone
+breaks again; their shape changes far less. Each signal below is one structural mark. A request
+is a side request when at least `min_signals` of them are present: one mark alone is something a
+genuine turn can have too (Codex's `--output-schema` turn asks for JSON with its tools listed).
+
+- `no-tools`: the request lists no tools, in a session of an agent client (Claude Code, Codex)
+  whose turns always list them. A chat client never sends tools, so for it this never counts.
+- `output-schema`: the body asks for JSON output (a schema or JSON mode) instead of prose.
+- `marker:<name>`: the client marks the request as its own: the user's text is its wrapper
+  (Claude Code's `<session>...</session>` around the conversation it wants named), or Codex
+  names the request's source in its client metadata (`thread_source: thread_title`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vibe_router.request import TurnView
+
+DEFAULT_MARKERS = ("session", "thread_title")
+DEFAULT_MIN_SIGNALS = 2
+
+
+@dataclass(frozen=True)
+class SideRequests:
+    min_signals: int = DEFAULT_MIN_SIGNALS
+    no_tools: bool = True
+    output_schema: bool = True
+    markers: tuple[str, ...] = DEFAULT_MARKERS
+
+    @property
+    def kinds(self) -> int:
+        """How many signals can be present at most."""
+        return int(self.no_tools) + int(self.output_schema) + (1 if self.markers else 0)
+
+    def signals(self, turn: TurnView, agent: bool) -> list[str]:
+        """The structural marks of a side request that `turn` carries."""
+        found = []
+        if self.no_tools and agent and turn.tools == 0:
+            found.append("no-tools")
+        if self.output_schema and turn.structured_output:
+            found.append("output-schema")
+        marker = self._marker(turn)
+        if marker:
+            found.append(f"marker:{marker}")
+        return found
+
+    def matches(self, turn: TurnView, agent: bool) -> str | None:
+        """`side-request: a+b` naming the signals present, when there are enough of them."""
+        # Counted first, named only on a match: this runs on every request, and almost all are turns.
+        present = ((self.no_tools and agent and turn.tools == 0) + (self.output_schema and turn.structured_output)
+                   + ((turn.text[:1] == "<" or turn.client_source != "") and self._marker(turn) is not None))
+        if present < self.min_signals:
+            return None
+        return "side-request: " + "+".join(self.signals(turn, agent))
+
+    def _marker(self, turn: TurnView) -> str | None:
+        """The marker the client set: its source name, or a wrapper tag that opens the text and closes
+        later in it (the text comes stripped of blanks)."""
+        if turn.client_source and turn.client_source in self.markers:
+            return turn.client_source
+        text = turn.text
+        if not text.startswith("<"):
+            return None
+        for tag in self.markers:
+            if (text.startswith(f"<{tag}>") or text.startswith(f"<{tag} ")) and f"</{tag}>" in text:
+                return tag
+        return None
