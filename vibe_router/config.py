@@ -31,6 +31,7 @@ from vibe_router.config_values import (
     positive_int,
     reject_unknown,
 )
+from vibe_router.health import HealthSettings, parse_health
 from vibe_router.overrides import OverrideSettings
 from vibe_router.request import DEFAULT_MAX_TEXT_CHARS
 from vibe_router.scenarios import Scenarios
@@ -99,6 +100,7 @@ class RouterConfig:
     session_header: str | None = None
     overrides: OverrideSettings = field(default_factory=OverrideSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     prices: dict[str, Price] = field(default_factory=dict)
     source: str = ""
     client_models: dict[str, VirtualModel] = field(default_factory=dict)
@@ -158,6 +160,7 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
         session_header=_session_header(section.get("sessions")),
         overrides=parse_overrides(section.get("overrides"), f"{SECTION}.overrides"),
         redis=parse_redis(section.get("redis"), f"{SECTION}.redis"),
+        health=parse_health(section.get("health"), f"{SECTION}.health"),
         prices=parse_prices(section.get("prices"), f"{SECTION}.prices", pools),
         source=source,
         deployments=_deployments(document),
@@ -189,7 +192,7 @@ def _client_models(models: dict[str, VirtualModel], pools: list[str]) -> dict[st
 
 SECTION_KEYS = {
     "log_preview", "max_scored_chars", "scorers", "virtual_models", "wrapper_tags",
-    "sessions", "overrides", "redis", "prices", "shadow", "reject_malformed",
+    "sessions", "overrides", "redis", "prices", "shadow", "reject_malformed", "health",
 }
 VIRTUAL_MODEL_KEYS = {"scorer", "scorer_settings", "tiers", "sticky", "scenarios", "shadow"}
 TIER_KEYS = {"name", "pool", "min_score"}

@@ -130,11 +130,12 @@ class VibeRouter(CustomLogger):
 
     def _log_outcome(self, outcome: str, kwargs: dict, start_time: Any, end_time: Any) -> None:
         try:
+            logged = kwargs.get("standard_logging_object") or {}
+            self._track_health(outcome, kwargs, logged)
             record = find_record(kwargs.get("litellm_params") or {}) or find_record(kwargs)
             if not record:
                 return
             latency_ms = (end_time - start_time).total_seconds() * 1000
-            logged = kwargs.get("standard_logging_object") or {}
             served = logged.get("model_group") or kwargs.get("model") or record.get("pool")
             request_line(logging.INFO if outcome == "SUCCESS" else logging.WARNING,
                          outcome_line, outcome, record, served, latency_ms)
@@ -147,6 +148,44 @@ class VibeRouter(CustomLogger):
                 self.router.count_fields(record["virtual_model"], {f"failures:{served}": 1})
         except Exception as exc:  # logging must never disturb a request
             log.debug("outcome log skipped: %s", exc)
+
+    def _track_health(self, outcome: str, kwargs: dict, logged: dict) -> None:
+        """Tell the pool's health what happened to one call to it (any caller's, a fallback's too)."""
+        pool = logged.get("model_group") or ((kwargs.get("litellm_params") or {}).get("metadata") or {}).get(
+            "model_group")
+        if pool not in self.policy.config.pools:
+            return
+        health = self.router.health
+        if outcome == "SUCCESS":
+            change = health.succeeded(pool)
+        else:
+            error = pool_fault(kwargs.get("exception"))
+            change = health.failed(pool, error) if error else None
+        if change is None:
+            return
+        if change.kind == "recovered":
+            log.info("POOL RECOVERED pool=%s after failures=%d: routed to again", change.pool, change.failures)
+        else:
+            log.warning("POOL COOLDOWN pool=%s failures=%d error=%s cooldown_s=%g: its requests go to the next "
+                        "tier up (decided_by=health) until a probe succeeds", change.pool, change.failures,
+                        change.error, change.cooldown_seconds)
+
+
+# Upstream answers that say the pool itself is unwell (not the request): auth or quota of its own key,
+# an unknown model, a timeout, rate limits, server errors.
+POOL_FAULT_STATUSES = frozenset({401, 402, 403, 404, 408, 429})
+
+
+def pool_fault(exception: Any) -> str | None:
+    """The name of a failure that is the pool's fault, or None for one the request caused (a 400)."""
+    if exception is None:
+        return None
+    if isinstance(exception, (litellm.Timeout, litellm.APIConnectionError)):
+        return type(exception).__name__
+    status = getattr(exception, "status_code", None)
+    if isinstance(status, int) and (status in POOL_FAULT_STATUSES or status >= 500):
+        return type(exception).__name__
+    return None
 
 
 def decision_line(decision: Decision, decision_ms: float, text_preview: str | None, turn: TurnView) -> str:
