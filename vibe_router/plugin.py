@@ -122,6 +122,16 @@ class VibeRouter(CustomLogger):
         headers = record.get("headers")
         return dict(headers) if isinstance(headers, dict) else None
 
+    async def async_post_call_failure_hook(
+        self,
+        request_data: dict,
+        original_exception: Exception,
+        user_api_key_dict: Any,
+        traceback_str: str | None = None,
+    ) -> HTTPException | None:
+        """A 401 for a missing or unknown key where LiteLLM without a database answers 500 or 400."""
+        return unauthenticated(original_exception)
+
     async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         self._log_outcome("SUCCESS", kwargs, start_time, end_time)
 
@@ -169,6 +179,25 @@ class VibeRouter(CustomLogger):
             log.warning("POOL COOLDOWN pool=%s failures=%d error=%s cooldown_s=%g: its requests go to the next "
                         "tier up (decided_by=health) until a probe succeeds", change.pool, change.failures,
                         change.error, change.cooldown_seconds)
+
+
+# LiteLLM 1.108.7's auth, with a master key and no database: no key raises a bare Exception whose
+# error path imports `prisma` (absent without a database) and so ends in a 500; a key that is not
+# the master key raises "No connected db." with code 400.
+MISSING_KEY_MESSAGES = ("No api key passed in.", "Malformed API Key passed in.")
+
+
+def unauthenticated(exception: Exception) -> HTTPException | None:
+    """The 401 for an auth failure that LiteLLM would answer otherwise, or None to leave it be."""
+    from litellm.proxy._types import ProxyErrorTypes, ProxyException  # loaded by the proxy; 90 ms anywhere else
+
+    if isinstance(exception, ProxyException) and exception.type == ProxyErrorTypes.no_db_connection:
+        message = "invalid API key"
+    elif type(exception) is Exception and str(exception).startswith(MISSING_KEY_MESSAGES):
+        message = "missing API key: send `Authorization: Bearer <key>`"
+    else:
+        return None
+    return HTTPException(status_code=401, detail=f"Authentication Error: {message}")
 
 
 # Upstream answers that say the pool itself is unwell (not the request): auth or quota of its own key,
