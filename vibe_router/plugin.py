@@ -47,6 +47,20 @@ class RoutingRecord(dict):
         return self
 
 
+class InvalidRequest(HTTPException):
+    """A 400 naming the field: LiteLLM puts `type` and `param` at the top level of the error object,
+    where the OpenAI SDKs read them (`error.param`). Anthropic's error object has no `param`, and
+    LiteLLM's /v1/messages passes only `provider_specific_fields` along: the field goes there too."""
+
+    type = "invalid_request_error"
+
+    def __init__(self, message: str, param: str, endpoint: str) -> None:
+        super().__init__(status_code=400, detail=message)
+        self.message = message  # /v1/completions reads this (else str(self): "400: ...")
+        self.param = param
+        self.provider_specific_fields = {"param": param} if endpoint == "messages" else None
+
+
 class VibeRouter(CustomLogger):
     """Rewrites a virtual model to the pool its request needs."""
 
@@ -85,11 +99,7 @@ class VibeRouter(CustomLogger):
             return
         if problem:
             log.warning("REJECTED virtual_model=%s endpoint=%s: %s", data.get("model"), endpoint, problem)
-            raise HTTPException(status_code=400, detail={"error": {
-                "message": f"vibe-router: invalid request: {problem}",
-                "type": "invalid_request_error",
-                "param": problem.split(":", 1)[0],
-            }})
+            raise InvalidRequest(f"vibe-router: invalid request: {problem}", problem.split(":", 1)[0], endpoint)
 
     async def _route(self, endpoint: str, data: dict, user_api_key_dict: Any) -> None:
         started = time.perf_counter()
