@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
@@ -130,3 +131,42 @@ def test_other_pools_are_not_skipped(health_proxy: Proxy) -> None:
     served = send(health_proxy, "/v1/chat/completions", {
         "model": "auto-chat", "messages": [{"role": "user", "content": "Implement a distributed lock service"}]})
     assert (served.status, served.pool, served.decided_by) == (200, "pool-chat-standard", "score")
+
+
+COOLDOWN = 2.0  # seconds, in the recovery test's config
+
+
+@pytest.fixture
+def recovering_proxy(echo: EchoUpstream, tmp_path: Path) -> Iterator[Proxy]:
+    def short_cooldown(document: dict[str, Any]) -> None:
+        document["vibe_router"]["health"] = {"failures": FAILURES, "cooldown_seconds": COOLDOWN,
+                                             "max_cooldown_seconds": 2 * COOLDOWN}
+
+    running = start_routed_proxy(echo, config_variant(tmp_path, short_cooldown))
+    yield running
+    running.stop()
+    echo.clear_faults()
+
+
+def test_a_pool_is_probed_after_its_cooldown_and_used_again_once_it_answers(
+        recovering_proxy: Proxy, echo: EchoUpstream) -> None:
+    def chat(index: int) -> tuple[str | None, str | None]:
+        served = send(recovering_proxy, "/v1/chat/completions", {
+            "model": "auto-chat", "messages": [{"role": "user", "content": f"hi {index}"}]})
+        assert served.status == 200, served
+        return served.pool, served.decided_by
+
+    echo.set_faults({"gpt-5-mini": {"status": 503}})  # pool-chat-mini's upstream model
+    assert [chat(1), chat(2)] == [("pool-chat-standard", "score")] * FAILURES  # LiteLLM's fallback
+    assert chat(3) == ("pool-chat-standard", "health")
+    time.sleep(COOLDOWN + 0.2)
+    assert chat(4) == ("pool-chat-standard", "score")  # the probe: still failing, so the fallback served it
+    assert chat(5) == ("pool-chat-standard", "health")  # a new, longer cooldown
+    log = recovering_proxy.log_when(lambda text: f"cooldown_s={2 * COOLDOWN:g}" in text)
+    assert f"POOL COOLDOWN pool=pool-chat-mini failures={FAILURES + 1} error=" in log
+    assert f"cooldown_s={2 * COOLDOWN:g}" in log
+    echo.clear_faults()
+    time.sleep(2 * COOLDOWN + 0.2)
+    assert chat(6) == ("pool-chat-mini", "score")  # the probe answers
+    assert chat(7) == ("pool-chat-mini", "score")
+    assert "POOL RECOVERED pool=pool-chat-mini" in recovering_proxy.log_when(lambda text: "POOL RECOVERED" in text)
