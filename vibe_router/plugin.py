@@ -140,7 +140,10 @@ class VibeRouter(CustomLogger):
         traceback_str: str | None = None,
     ) -> HTTPException | None:
         """A 401 for a missing or unknown key where LiteLLM without a database answers 500 or 400."""
-        return unauthenticated(original_exception)
+        try:
+            return unauthenticated(original_exception)
+        except Exception:  # never make a failure worse: LiteLLM answers as it would have
+            return None
 
     async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         self._log_outcome("SUCCESS", kwargs, start_time, end_time)
