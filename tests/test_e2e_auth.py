@@ -24,7 +24,8 @@ def call(proxy: Proxy, method: str, path: str, headers: dict[str, str]) -> httpx
     {},
     {"Authorization": "Bearer sk-not-the-master-key"},
     {"Authorization": "sk-no-bearer-prefix"},
-], ids=["no-key", "bad-key", "no-bearer"])
+    {"x-api-key": "sk-not-the-master-key"},  # how Anthropic clients send a key
+], ids=["no-key", "bad-key", "no-bearer", "bad-x-api-key"])
 def test_a_missing_or_bad_key_gets_401(proxy: Proxy, method: str, path: str, headers: dict[str, str]) -> None:
     response = call(proxy, method, path, headers)
     assert response.status_code == 401, response.text
