@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
@@ -123,8 +122,8 @@ def test_a_closed_port_is_skipped_after_its_first_failures(health_proxy: Proxy) 
                for index in range(5)]
     assert_skipped_after_first_failures(results, "pool-codex-standard", 0)
     log = health_proxy.log_when(lambda text: "POOL COOLDOWN pool=pool-codex-mini" in text)
-    # LiteLLM 1.108.7 reports a refused connection on /v1/responses as an InternalServerError.
-    assert f"POOL COOLDOWN pool=pool-codex-mini failures={FAILURES} error=" in log
+    # LiteLLM reports the refused connection as an InternalServerError, with httpx's ConnectError behind it.
+    assert f"POOL COOLDOWN pool=pool-codex-mini failures={FAILURES} error=ConnectError" in log
 
 
 def test_other_pools_are_not_skipped(health_proxy: Proxy) -> None:
@@ -136,25 +135,39 @@ def test_other_pools_are_not_skipped(health_proxy: Proxy) -> None:
 COOLDOWN = 2.0  # seconds, in the recovery test's config
 
 
-@pytest.fixture
-def recovering_proxy(echo: EchoUpstream, tmp_path: Path) -> Iterator[Proxy]:
+@pytest.fixture(scope="module")
+def recovering_proxy(echo: EchoUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    """config_final.yaml on the echo upstream, with a short cooldown."""
     def short_cooldown(document: dict[str, Any]) -> None:
         document["vibe_router"]["health"] = {"failures": FAILURES, "cooldown_seconds": COOLDOWN,
                                              "max_cooldown_seconds": 2 * COOLDOWN}
 
-    running = start_routed_proxy(echo, config_variant(tmp_path, short_cooldown))
+    running = start_routed_proxy(echo, config_variant(tmp_path_factory.mktemp("recovering"), short_cooldown))
     yield running
     running.stop()
     echo.clear_faults()
 
 
+def chat_pool(proxy: Proxy, index: int) -> tuple[str | None, str | None]:
+    """(the pool that served, decided_by) of a cheap auto-chat request."""
+    served = send(proxy, "/v1/chat/completions", {
+        "model": "auto-chat", "messages": [{"role": "user", "content": f"hi {index}"}]})
+    assert served.status == 200, served
+    return served.pool, served.decided_by
+
+
+def test_requests_litellm_itself_cannot_send_do_not_count_against_a_pool(recovering_proxy: Proxy) -> None:
+    for _ in range(FAILURES + 1):  # straight to the pool, past the plugin's 400: LiteLLM fails it with a 500
+        served = send(recovering_proxy, "/v1/completions", {"model": "pool-chat-mini", "prompt": None})
+        assert served.status == 500, served
+    assert chat_pool(recovering_proxy, 0) == ("pool-chat-mini", "score")
+    assert "POOL COOLDOWN" not in recovering_proxy.log_text()
+
+
 def test_a_pool_is_probed_after_its_cooldown_and_used_again_once_it_answers(
         recovering_proxy: Proxy, echo: EchoUpstream) -> None:
     def chat(index: int) -> tuple[str | None, str | None]:
-        served = send(recovering_proxy, "/v1/chat/completions", {
-            "model": "auto-chat", "messages": [{"role": "user", "content": f"hi {index}"}]})
-        assert served.status == 200, served
-        return served.pool, served.decided_by
+        return chat_pool(recovering_proxy, index)
 
     echo.set_faults({"gpt-5-mini": {"status": 503}})  # pool-chat-mini's upstream model
     assert [chat(1), chat(2)] == [("pool-chat-standard", "score")] * FAILURES  # LiteLLM's fallback
@@ -163,7 +176,7 @@ def test_a_pool_is_probed_after_its_cooldown_and_used_again_once_it_answers(
     assert chat(4) == ("pool-chat-standard", "score")  # the probe: still failing, so the fallback served it
     assert chat(5) == ("pool-chat-standard", "health")  # a new, longer cooldown
     log = recovering_proxy.log_when(lambda text: f"cooldown_s={2 * COOLDOWN:g}" in text)
-    assert f"POOL COOLDOWN pool=pool-chat-mini failures={FAILURES + 1} error=" in log
+    assert f"POOL COOLDOWN pool=pool-chat-mini failures={FAILURES + 1} error=HTTP_503" in log
     assert f"cooldown_s={2 * COOLDOWN:g}" in log
     echo.clear_faults()
     time.sleep(2 * COOLDOWN + 0.2)

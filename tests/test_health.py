@@ -172,16 +172,30 @@ def test_health_settings_off_keeps_every_decision() -> None:
 REQUEST = httpx.Request("POST", "http://upstream/v1/chat/completions")
 
 
+def behind(outer: Exception, inner: BaseException) -> Exception:
+    """`outer` raised from `inner`, as LiteLLM chains what the HTTP client raised."""
+    outer.__cause__ = inner
+    return outer
+
+
+def answered(status: int) -> httpx.HTTPStatusError:
+    return httpx.HTTPStatusError("upstream", request=REQUEST, response=httpx.Response(status, request=REQUEST))
+
+
 @pytest.mark.parametrize(("exception", "counted"), [
     (litellm.Timeout("no answer", model="m", llm_provider="openai"), "Timeout"),
-    (litellm.APIConnectionError("refused", llm_provider="openai", model="m"), "APIConnectionError"),
-    (litellm.InternalServerError("boom", llm_provider="openai", model="m"), "InternalServerError"),
-    (litellm.RateLimitError("slow down", llm_provider="openai", model="m"), "RateLimitError"),
-    (litellm.AuthenticationError("bad key", llm_provider="openai", model="m"), "AuthenticationError"),
-    (litellm.BadRequestError("bad body", model="m", llm_provider="openai"), None),
+    (behind(litellm.InternalServerError("Connection error.", llm_provider="openai", model="m"),
+            httpx.ConnectError("refused", request=REQUEST)), "ConnectError"),
+    (behind(litellm.ServiceUnavailableError("down", llm_provider="openai", model="m"), answered(503)), "HTTP_503"),
+    (behind(litellm.RateLimitError("slow down", llm_provider="openai", model="m"), answered(429)), "HTTP_429"),
+    (behind(litellm.AuthenticationError("bad key", llm_provider="openai", model="m"), answered(401)), "HTTP_401"),
+    (behind(litellm.BadRequestError("bad body", model="m", llm_provider="openai"), answered(400)), None),
+    # LiteLLM's own error before any upstream call, reported as a 500 all the same
+    (behind(litellm.APIConnectionError("Unmapped prompt format", llm_provider="openai", model="m"),
+            Exception("Unmapped prompt format")), None),
     (litellm.ContextWindowExceededError("too long", model="m", llm_provider="openai"), None),
     (None, None),
-])
+], ids=["timeout", "refused", "503", "429", "401", "400", "litellm-itself", "context-window", "none"])
 def test_only_the_pools_own_failures_count(exception: Exception | None, counted: str | None) -> None:
     assert pool_fault(exception) == counted
 

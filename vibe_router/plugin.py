@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+import httpx
 import litellm
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
@@ -216,18 +217,36 @@ def unauthenticated(exception: Exception) -> HTTPException | None:
 # Upstream answers that say the pool itself is unwell (not the request): auth or quota of its own key,
 # an unknown model, a timeout, rate limits, server errors.
 POOL_FAULT_STATUSES = frozenset({401, 402, 403, 404, 408, 429})
+CHAIN_LIMIT = 12
 
 
-def pool_fault(exception: Any) -> str | None:
-    """The name of a failure that is the pool's fault, or None for one the request caused (a 400)."""
-    if exception is None:
-        return None
-    if isinstance(exception, (litellm.Timeout, litellm.APIConnectionError)):
-        return type(exception).__name__
-    status = getattr(exception, "status_code", None)
-    if isinstance(status, int) and (status in POOL_FAULT_STATUSES or status >= 500):
-        return type(exception).__name__
+def pool_fault(exception: BaseException | None) -> str | None:
+    """What went wrong, when a failed call is the pool's fault: "Timeout", a connection error's name,
+    or "HTTP_<status>" of an upstream answer. None when the request was at fault (the upstream said
+    400) or when the call never reached the upstream (LiteLLM's own errors, which it also reports
+    as 500s: "Unmapped prompt format" is an APIConnectionError with no network error behind it)."""
+    for link in _chain(exception):
+        if isinstance(link, (litellm.Timeout, httpx.TimeoutException, TimeoutError)):
+            return "Timeout"
+        if isinstance(link, httpx.HTTPStatusError):
+            status = link.response.status_code
+            return f"HTTP_{status}" if status in POOL_FAULT_STATUSES or status >= 500 else None
+        if isinstance(link, (httpx.TransportError, ConnectionError)):
+            return type(link).__name__
     return None
+
+
+def _chain(exception: BaseException | None) -> list[BaseException]:
+    """The exception and those behind it (causes, contexts, LiteLLM's `original_exception`), nearest first."""
+    found: list[BaseException] = []
+    waiting = [exception]
+    while waiting and len(found) < CHAIN_LIMIT:
+        link = waiting.pop(0)
+        if not isinstance(link, BaseException) or any(link is seen for seen in found):
+            continue
+        found.append(link)
+        waiting += [link.__cause__, link.__context__, getattr(link, "original_exception", None)]
+    return found
 
 
 def decision_line(decision: Decision, decision_ms: float, text_preview: str | None, turn: TurnView) -> str:
