@@ -107,6 +107,28 @@ FORBIDDEN = [
 ]
 
 
+@pytest.mark.parametrize("body", [
+    {"model": "auto-chat", "prompt": None},
+    {"model": "auto-chat"},
+    {"model": "auto-chat", "prompt": 5},
+    {"model": "auto-chat", "prompt": [1, "mixed"]},
+])
+def test_a_completion_without_a_usable_prompt_gets_a_400(router: VibeRouter, body: dict[str, Any]) -> None:
+    with pytest.raises(HTTPException) as raised:
+        hook(router, body, "atext_completion")
+    assert (raised.value.status_code, raised.value.param) == (400, "prompt")
+    assert raised.value.detail.startswith("vibe-router: invalid request: prompt: ")
+
+
+def test_only_the_anthropic_400_carries_the_field_in_provider_specific_fields(router: VibeRouter) -> None:
+    with pytest.raises(HTTPException) as openai_style:
+        hook(router, chat(12345))
+    with pytest.raises(HTTPException) as anthropic_style:
+        hook(router, chat(12345, "auto-claude"), "anthropic_messages")
+    assert openai_style.value.provider_specific_fields is None
+    assert anthropic_style.value.provider_specific_fields == {"param": "messages[0].content"}
+
+
 @pytest.mark.parametrize("body", TOLERATED, ids=range(len(TOLERATED)))
 def test_odd_but_legal_shapes_are_routed(router: VibeRouter, body: dict[str, Any]) -> None:
     data = hook(router, body)
@@ -119,8 +141,8 @@ def test_forbidden_shapes_get_a_400_naming_the_field(router: VibeRouter, body: d
     with pytest.raises(HTTPException) as raised:
         hook(router, body)
     assert raised.value.status_code == 400
-    assert raised.value.detail["error"]["param"] == field
-    assert raised.value.detail["error"]["message"].startswith(f"vibe-router: invalid request: {field}: ")
+    assert raised.value.param == field
+    assert raised.value.detail.startswith(f"vibe-router: invalid request: {field}: ")
 
 
 @pytest.mark.parametrize(("body", "field"), FORBIDDEN, ids=range(len(FORBIDDEN)))

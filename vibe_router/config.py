@@ -34,6 +34,7 @@ from vibe_router.config_values import (
     positive_int,
     reject_unknown,
 )
+from vibe_router.health import HealthSettings, parse_health
 from vibe_router.overrides import OverrideSettings
 from vibe_router.request import DEFAULT_MAX_TEXT_CHARS
 from vibe_router.scenarios import Scenarios
@@ -107,6 +108,7 @@ class RouterConfig:
     session_labels: SessionLabels = field(default_factory=SessionLabels.per_process)
     overrides: OverrideSettings = field(default_factory=OverrideSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     prices: dict[str, Price] = field(default_factory=dict)
     source: str = ""
     client_models: dict[str, VirtualModel] = field(default_factory=dict)
@@ -169,6 +171,7 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
         overrides=parse_overrides(section.get("overrides"), f"{SECTION}.overrides"),
         redis=parse_redis(section.get("redis"), f"{SECTION}.redis"),
         capture=parse_capture(section.get("capture"), f"{SECTION}.capture"),
+        health=parse_health(section.get("health"), f"{SECTION}.health"),
         prices=parse_prices(section.get("prices"), f"{SECTION}.prices", pools),
         source=source,
         deployments=_deployments(document),
@@ -200,7 +203,7 @@ def _client_models(models: dict[str, VirtualModel], pools: list[str]) -> dict[st
 
 SECTION_KEYS = {
     "log_preview", "max_scored_chars", "scorers", "virtual_models", "wrapper_tags",
-    "sessions", "overrides", "redis", "prices", "shadow", "reject_malformed", "capture",
+    "sessions", "overrides", "redis", "prices", "shadow", "reject_malformed", "capture", "health",
 }
 VIRTUAL_MODEL_KEYS = {"scorer", "scorer_settings", "tiers", "sticky", "scenarios", "shadow"}
 TIER_KEYS = {"name", "pool", "min_score"}

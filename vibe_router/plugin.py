@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import litellm
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
@@ -53,6 +54,20 @@ class RoutingRecord(dict):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RoutingRecord:
         return self
+
+
+class InvalidRequest(HTTPException):
+    """A 400 naming the field: LiteLLM puts `type` and `param` at the top level of the error object,
+    where the OpenAI SDKs read them (`error.param`). Anthropic's error object has no `param`, and
+    LiteLLM's /v1/messages passes only `provider_specific_fields` along: the field goes there too."""
+
+    type = "invalid_request_error"
+
+    def __init__(self, message: str, param: str, endpoint: str) -> None:
+        super().__init__(status_code=400, detail=message)
+        self.message = message  # /v1/completions reads this (else str(self): "400: ...")
+        self.param = param
+        self.provider_specific_fields = {"param": param} if endpoint == "messages" else None
 
 
 class VibeRouter(CustomLogger):
@@ -96,11 +111,7 @@ class VibeRouter(CustomLogger):
         if problem:
             self.metrics.reject(endpoint)
             log.warning("REJECTED virtual_model=%s endpoint=%s: %s", data.get("model"), endpoint, problem)
-            raise HTTPException(status_code=400, detail={"error": {
-                "message": f"vibe-router: invalid request: {problem}",
-                "type": "invalid_request_error",
-                "param": problem.split(":", 1)[0],
-            }})
+            raise InvalidRequest(f"vibe-router: invalid request: {problem}", problem.split(":", 1)[0], endpoint)
 
     async def _route(self, endpoint: str, data: dict, user_api_key_dict: Any) -> None:
         started = time.perf_counter()
@@ -144,6 +155,19 @@ class VibeRouter(CustomLogger):
         headers = record.get("headers")
         return dict(headers) if isinstance(headers, dict) else None
 
+    async def async_post_call_failure_hook(
+        self,
+        request_data: dict,
+        original_exception: Exception,
+        user_api_key_dict: Any,
+        traceback_str: str | None = None,
+    ) -> HTTPException | None:
+        """A 401 for a missing or unknown key where LiteLLM without a database answers 500 or 400."""
+        try:
+            return unauthenticated(original_exception)
+        except Exception:  # never make a failure worse: LiteLLM answers as it would have
+            return None
+
     async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         self._log_outcome("SUCCESS", kwargs, start_time, end_time)
 
@@ -152,11 +176,12 @@ class VibeRouter(CustomLogger):
 
     def _log_outcome(self, outcome: str, kwargs: dict, start_time: Any, end_time: Any) -> None:
         try:
+            logged = kwargs.get("standard_logging_object") or {}
+            self._track_health(outcome, kwargs, logged)
             record = find_record(kwargs.get("litellm_params") or {}) or find_record(kwargs)
             if not record:
                 return
             latency_ms = (end_time - start_time).total_seconds() * 1000
-            logged = kwargs.get("standard_logging_object") or {}
             served = logged.get("model_group") or kwargs.get("model") or record.get("pool")
             request_line(logging.INFO if outcome == "SUCCESS" else logging.WARNING,
                          outcome_json if litellm.json_logs else outcome_line, outcome, record, served, latency_ms)
@@ -175,6 +200,81 @@ class VibeRouter(CustomLogger):
                 self.router.count_fields(record["virtual_model"], {f"failures:{served}": 1})
         except Exception as exc:  # logging must never disturb a request
             log.debug("outcome log skipped: %s", exc)
+
+    def _track_health(self, outcome: str, kwargs: dict, logged: dict) -> None:
+        """Tell the pool's health what happened to one call to it (any caller's, a fallback's too)."""
+        pool = logged.get("model_group") or ((kwargs.get("litellm_params") or {}).get("metadata") or {}).get(
+            "model_group")
+        if pool not in self.policy.config.pools:
+            return
+        health = self.router.health
+        if outcome == "SUCCESS":
+            change = health.succeeded(pool)
+        else:
+            error = pool_fault(kwargs.get("exception"))
+            change = health.failed(pool, error) if error else None
+        if change is None:
+            return
+        if change.kind == "recovered":
+            log.info("POOL RECOVERED pool=%s after failures=%d: routed to again", change.pool, change.failures)
+        else:
+            log.warning("POOL COOLDOWN pool=%s failures=%d error=%s cooldown_s=%g: its requests go to the next "
+                        "tier up (decided_by=health) until a probe succeeds", change.pool, change.failures,
+                        change.error, change.cooldown_seconds)
+
+
+# LiteLLM 1.108.7's auth, with a master key and no database: no key raises a bare Exception whose
+# error path imports `prisma` (absent without a database) and so ends in a 500; a key that is not
+# the master key raises "No connected db." with code 400.
+MISSING_KEY_MESSAGES = ("No api key passed in.", "Malformed API Key passed in.")
+
+
+def unauthenticated(exception: Exception) -> HTTPException | None:
+    """The 401 for an auth failure that LiteLLM would answer otherwise, or None to leave it be."""
+    from litellm.proxy._types import ProxyErrorTypes, ProxyException  # loaded by the proxy; 90 ms anywhere else
+
+    if isinstance(exception, ProxyException) and exception.type == ProxyErrorTypes.no_db_connection:
+        message = "invalid API key"
+    elif type(exception) is Exception and str(exception).startswith(MISSING_KEY_MESSAGES):
+        message = "missing API key: send `Authorization: Bearer <key>`"
+    else:
+        return None
+    return HTTPException(status_code=401, detail=f"Authentication Error: {message}")
+
+
+# Upstream answers that say the pool itself is unwell (not the request): auth or quota of its own key,
+# an unknown model, a timeout, rate limits, server errors.
+POOL_FAULT_STATUSES = frozenset({401, 402, 403, 404, 408, 429})
+CHAIN_LIMIT = 12
+
+
+def pool_fault(exception: BaseException | None) -> str | None:
+    """What went wrong, when a failed call is the pool's fault: "Timeout", a connection error's name,
+    or "HTTP_<status>" of an upstream answer. None when the request was at fault (the upstream said
+    400) or when the call never reached the upstream (LiteLLM's own errors, which it also reports
+    as 500s: "Unmapped prompt format" is an APIConnectionError with no network error behind it)."""
+    for link in _chain(exception):
+        if isinstance(link, (litellm.Timeout, httpx.TimeoutException, TimeoutError)):
+            return "Timeout"
+        if isinstance(link, httpx.HTTPStatusError):
+            status = link.response.status_code
+            return f"HTTP_{status}" if status in POOL_FAULT_STATUSES or status >= 500 else None
+        if isinstance(link, (httpx.TransportError, ConnectionError)):
+            return type(link).__name__
+    return None
+
+
+def _chain(exception: BaseException | None) -> list[BaseException]:
+    """The exception and those behind it (causes, contexts, LiteLLM's `original_exception`), nearest first."""
+    found: list[BaseException] = []
+    waiting = [exception]
+    while waiting and len(found) < CHAIN_LIMIT:
+        link = waiting.pop(0)
+        if not isinstance(link, BaseException) or any(link is seen for seen in found):
+            continue
+        found.append(link)
+        waiting += [link.__cause__, link.__context__, getattr(link, "original_exception", None)]
+    return found
 
 
 def decision_line(decision: Decision, decision_ms: float, text_preview: str | None, turn: TurnView) -> str:

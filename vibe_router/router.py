@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.headers import lowercase_headers
+from vibe_router.health import PoolHealth
 from vibe_router.logs import log
 from vibe_router.metrics import RouterMetrics
 from vibe_router.overrides import Caller, requested_override, strip_tags
@@ -47,6 +48,7 @@ class Router:
         self.config = config
         self.policy = Policy(config, ConversationCache(), ScoreMemo())
         self.store = store or SessionStore(config.redis)
+        self.health = PoolHealth(config.health)
         self._background: set[asyncio.Task[None]] = set()
         self.metrics = RouterMetrics()
         self._pending: dict[str, dict[str, float]] = {}  # virtual model -> counter increments not yet written
@@ -79,10 +81,25 @@ class Router:
         if override is not None:
             forced, refused = self._forced(virtual, decision, override.tier, override.source, request.caller)
             if forced is not None:
-                return self._finish(Routed(forced, turn))
+                return self._finish(Routed(self._healthy(virtual, forced), turn))
         if decision.in_ladder and decision.decided_by in STICKY_DECISIONS:
             decision = await self._stick(virtual, decision, turn, session.digest)
-        return self._finish(Routed(decision, turn, refused))
+        return self._finish(Routed(self._healthy(virtual, decision), turn, refused))
+
+    def _healthy(self, virtual: VirtualModel, decision: Decision) -> Decision:
+        """The decision, moved up the ladder past a pool that is cooling down (`decided_by=health`).
+
+        Applied after stickiness and never stored in the session: once the pool recovers, the
+        session's own tier applies again. When every tier above is cooling down too, or the pool is
+        outside the ladder (a scenario's own pool), the decision stands and LiteLLM's fallbacks apply.
+        """
+        if not decision.in_ladder or self.health.available(decision.pool):
+            return decision
+        for index in range(decision.tier_index + 1, len(virtual.tiers)):
+            if self.health.available(virtual.tiers[index].pool):
+                note = self.health.why_skipped(decision.pool)
+                return with_tier(virtual, decision._replace(decided_by="health", note=note), index)
+        return decision
 
     def _forced(
         self, virtual: VirtualModel, decision: Decision, tier: str, source: str, caller: Caller

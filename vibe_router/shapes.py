@@ -34,7 +34,7 @@ def shape_error(endpoint: str, body: dict[str, Any], start: int = 0) -> str | No
     Messages (Responses: input items) before `start` are known to be valid and not looked at.
     """
     if endpoint == "completions":
-        return _prompt_error(body.get("prompt"))
+        return _prompt_error(body["prompt"]) if "prompt" in body else "prompt: required"
     if endpoint == "responses":
         return _responses_error(body.get("input"), start)
     messages = body.get("messages")
@@ -92,10 +92,10 @@ def _responses_error(value: Any, start: int) -> str | None:
 
 
 def _prompt_error(prompt: Any) -> str | None:
-    if prompt is None or isinstance(prompt, str):
+    if isinstance(prompt, str):
         return None
-    if not isinstance(prompt, list):
-        return f"prompt: must be a string or a list, got {_kind(prompt)}"
+    if not isinstance(prompt, list):  # null too: LiteLLM fails it with a 500 ("Unmapped prompt format")
+        return f"prompt: must be a string, a list of strings, or token ids, got {_kind(prompt)}"
     if all(isinstance(item, str) for item in prompt):
         return None
     if all(_is_int(item) for item in prompt):
