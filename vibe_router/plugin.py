@@ -19,15 +19,15 @@ import litellm
 from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
-from vibe_router import logs, metrics
+from vibe_router import logs, metrics, pricing
 from vibe_router.capture import Capture
 from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_config_path
 from vibe_router.config_conversation import Price
+from vibe_router.log_lines import capture_outcome, decision_json, decision_line, outcome_json, outcome_line
 from vibe_router.logs import log, preview, request_line
 from vibe_router.overrides import Caller
 from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
 from vibe_router.redis_connection import RedisConnection, sync_client
-from vibe_router.request import TurnView
 from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import SessionStore
 from vibe_router.shapes import shape_error
@@ -186,7 +186,7 @@ class VibeRouter(CustomLogger):
             request_line(logging.INFO if outcome == "SUCCESS" else logging.WARNING,
                          outcome_json if litellm.json_logs else outcome_line, outcome, record, served, latency_ms)
             if record.get("capture"):
-                self.capture.finish(record["capture"], _outcome(outcome, kwargs, logged, served, latency_ms))
+                self.capture.finish(record["capture"], capture_outcome(outcome, kwargs, logged, served, latency_ms))
             if outcome == "SUCCESS":
                 fields: dict[str, float] = {
                     f"tokens_in:{served}": int(logged.get("prompt_tokens") or 0),
@@ -277,46 +277,6 @@ def _chain(exception: BaseException | None) -> list[BaseException]:
     return found
 
 
-def decision_line(decision: Decision, decision_ms: float, text_preview: str | None, turn: TurnView) -> str:
-    line = (f"ROUTING DECISION {decision.log_fields()} decision_ms={decision_ms} "
-            f"walked={turn.items - turn.resumed}/{turn.items}")
-    if decision.shadow:
-        line += " mode=shadow"
-    if text_preview is not None:
-        line += f" preview={text_preview}"
-    return line
-
-
-def decision_json(decision: Decision, decision_ms: float, text_preview: str | None, turn: TurnView) -> dict:
-    """decision_line's fields, for `json_logs: true`."""
-    fields = {"message": "ROUTING DECISION", **decision.log_record(), "decision_ms": decision_ms,
-              "walked": f"{turn.items - turn.resumed}/{turn.items}"}
-    if decision.shadow:
-        fields["mode"] = "shadow"
-    if text_preview is not None:
-        fields["preview"] = text_preview
-    return fields
-
-
-def outcome_line(outcome: str, record: dict, served: Any, latency_ms: float) -> str:
-    return (f"{outcome} virtual_model={record.get('virtual_model')} pool={record.get('pool')} "
-            f"served_by={served} latency_ms={latency_ms:.0f}")
-
-
-def outcome_json(outcome: str, record: dict, served: Any, latency_ms: float) -> dict:
-    return {"message": outcome, "virtual_model": record.get("virtual_model"), "pool": record.get("pool"),
-            "served_by": served, "latency_ms": round(latency_ms)}
-
-
-def _outcome(outcome: str, kwargs: dict, logged: dict, served: Any, latency_ms: float) -> dict[str, Any]:
-    """What a captured turn keeps of how it went (no key, no header, no response text)."""
-    exception = kwargs.get("exception")
-    return {"status": outcome.lower(), "served_by": served, "latency_ms": round(latency_ms),
-            "prompt_tokens": logged.get("prompt_tokens"), "completion_tokens": logged.get("completion_tokens"),
-            "response_cost": logged.get("response_cost"),
-            "error": type(exception).__name__ if exception is not None else None}
-
-
 def _sync_redis(config: RouterConfig) -> Callable[[], Any]:
     """A synchronous Redis client for the capture writer's thread, made on first use."""
     made: list[Any] = []
@@ -382,39 +342,8 @@ def find_record(container: dict) -> dict | None:
     return None
 
 
-def unpriced_pools(config: RouterConfig) -> list[tuple[str, str]]:
-    """(name, model) of the deployments the router sends to that neither the config nor LiteLLM prices."""
-    used = set(config.virtual_models)
-    for virtual in config.virtual_models.values():
-        used.update(tier.pool for tier in virtual.tiers)
-        used.update(virtual.scenarios.pools)
-    unpriced = []
-    for deployment in config.deployments:
-        if deployment.name in used and deployment.model and not deployment.priced and not _price(deployment.model):
-            unpriced.append((deployment.name, deployment.model))
-    return unpriced
-
-
-def pool_prices(config: RouterConfig) -> dict[str, Price]:
-    """Each deployment's price as LiteLLM charges it: its model_info, else LiteLLM's cost map."""
-    prices = {}
-    for deployment in config.deployments:
-        if deployment.price is not None:
-            prices[deployment.name] = deployment.price
-            continue
-        info = _model_info(deployment.model) if deployment.model else {}
-        if info.get("input_cost_per_token") is not None and info.get("output_cost_per_token") is not None:
-            prices[deployment.name] = Price(info["input_cost_per_token"] * 1_000_000,
-                                            info["output_cost_per_token"] * 1_000_000)
-    return prices
-
-
-def _price(model: str) -> float | None:
-    """LiteLLM's input price for a model; quietly None for a model it does not know at all."""
-    return _model_info(model).get("input_cost_per_token")
-
-
-def _model_info(model: str) -> dict[str, Any]:
+def litellm_model_info(model: str) -> dict[str, Any]:
+    """LiteLLM's model info (its prices among it); quietly empty for a model it does not know at all."""
     quiet, litellm.suppress_debug_info = litellm.suppress_debug_info, True  # no provider-list banner
     try:
         return dict(litellm.get_model_info(model))
@@ -422,6 +351,16 @@ def _model_info(model: str) -> dict[str, Any]:
         return {}
     finally:
         litellm.suppress_debug_info = quiet
+
+
+def pool_prices(config: RouterConfig) -> dict[str, Price]:
+    """Each deployment's price as LiteLLM charges it: its model_info, else LiteLLM's cost map."""
+    return pricing.pool_prices(config, litellm_model_info)
+
+
+def unpriced_pools(config: RouterConfig) -> list[tuple[str, str]]:
+    """(name, model) of the deployments the router sends to that neither the config nor LiteLLM prices."""
+    return pricing.unpriced_pools(config, litellm_model_info)
 
 
 def _config_path() -> str:
