@@ -64,14 +64,14 @@ def calibrate(scorer: Scorer, views: Sequence[TurnView], strong_share: float) ->
     return pick_threshold([scorer.score(view).value for view in views], strong_share)
 
 
-def config_lines(result: Calibration, scorer_name: str, model: str | None) -> str:
+def config_lines(result: Calibration, scorer_name: str, model: str | None, kind: str = "learned") -> str:
     """The YAML to paste into config_final.yaml."""
     settings = f"\n      model: {model}" if model else ""
     return f"""# {100 * result.share:.1f}% of {result.prompts} prompts score >= {result.threshold:.4f}
 vibe_router:
   scorers:
     {scorer_name}:
-      kind: learned{settings}
+      kind: {kind}{settings}
   virtual_models:
     auto:                      # your virtual model's name
       scorer: {scorer_name}
