@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bench.bodies import DEFAULT_BODY_BYTES, corpus, encoded_size
 from bench.report import add_output_arguments, command_line, fmt, machine, percentile, write_outputs
 
@@ -32,9 +34,10 @@ NAME = "decisions"
 CONFIG = Path(__file__).resolve().parents[1] / "config_final.yaml"
 BASELINE = "litellm_classify"
 DESCRIPTIONS = {
-    "vibe_decision": "vibe-router `Policy.decide(endpoint, body)`: turn extraction + heuristic score + tier",
-    "vibe_heuristic": "vibe-router heuristic scorer alone, on the prepared turn view",
+    "vibe_decision": "vibe-router `Policy.decide(endpoint, body)`: turn extraction + the configured score + tier",
+    "vibe_heuristic": "vibe-router heuristic scorer alone (config_final.yaml's keywords), on the prepared turn view",
     "vibe_learned": "vibe-router learned scorer alone, on the prepared turn view",
+    "vibe_gain": "vibe-router gain scorer alone, on the prepared turn view",
     "litellm_classify": "LiteLLM complexity heuristic `ComplexityRouter.classify(text)` on the same turn text",
     "litellm_extract_classify": "LiteLLM: newest ask from the messages (its extraction) + `classify`",
 }
@@ -59,20 +62,20 @@ def vibe_contenders(items: list[Item]) -> tuple[dict[str, list[Call]], list[str]
 
     policy = Policy(load_config(CONFIG))
     views = [policy.view(item.endpoint, item.body) for item in items]
-    scorers = [policy.virtual_model_for(item.body["model"]).scorer for item in items]
+    section = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))["vibe_router"]["scorers"].get("heuristic", {})
+    heuristic = build_scorer("heuristic", {**section, "kind": "heuristic"})
     calls: dict[str, list[Call]] = {
         "vibe_decision": [lambda i=item: policy.decide(i.endpoint, i.body) for item in items],
-        "vibe_heuristic": [lambda s=scorer, v=view: s.score(v) for scorer, view in zip(scorers, views, strict=True)],
+        "vibe_heuristic": [lambda v=view: heuristic.score(v) for view in views],
     }
     notes: list[str] = []
-    try:
-        import vibe_router.scoring.learned  # noqa: F401  (registers "learned")
-
-        learned = build_scorer("learned", {"kind": "learned"})
-    except Exception as error:  # not built yet, or its model file is missing
-        notes.append(f"learned scorer skipped: {type(error).__name__}: {error}")
-    else:
-        calls["vibe_learned"] = [lambda v=view: learned.score(v) for view in views]
+    for kind in ("learned", "gain"):
+        try:
+            scorer = build_scorer(kind, {"kind": kind})
+        except Exception as error:  # not built yet, or its model file is missing
+            notes.append(f"{kind} scorer skipped: {type(error).__name__}: {error}")
+        else:
+            calls[f"vibe_{kind}"] = [lambda s=scorer, v=view: s.score(v) for view in views]
     return calls, notes
 
 
