@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,20 @@ def test_wide_benchmark_rows(tmp_path: Path) -> None:
     path.write_text(json.dumps({"prompt": "p", "scores": {}}) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match="no prompt"):
         read_wide(path, (("w1", "s1"),), "x")
+
+
+def test_gain_scorer_needs_no_numpy() -> None:
+    """What the proxy loads: config_final.yaml with the gain scorer, and no numpy or scipy."""
+    code = (
+        "import sys\n"
+        "from vibe_router.config import load_config\n"
+        "from vibe_router.policy import Policy\n"
+        "policy = Policy(load_config('config_final.yaml'))\n"
+        "decision = policy.decide('chat', {'model': 'auto-chat', 'messages': [{'role': 'user', 'content': 'hi'}]})\n"
+        "assert decision.scorer == 'gain', decision\n"
+        "loaded = [name for name in ('numpy', 'scipy', 'sklearn') if name in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr
