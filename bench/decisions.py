@@ -5,7 +5,8 @@
 Every contender runs on the same request bodies (the test fixtures, synthetic chat turns
 from 2 to 20,000 characters, and the ~80 KB agent bodies of the overhead benchmark), in
 one process, interleaved call by call with a rotating order so all share the same noise.
-Times are time.perf_counter_ns per call after a warm-up; LiteLLM's heuristic (the pure,
+Times are time.perf_counter_ns per call after a warm-up (`--clock cpu`: the thread's CPU time,
+which other processes competing for the cores do not inflate); LiteLLM's heuristic (the pure,
 offline `ComplexityRouter.classify` of litellm.router_strategy.complexity_router) is the
 baseline of the ratios. Timings are never asserted.
 """
@@ -25,16 +26,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from bench.bodies import DEFAULT_BODY_BYTES, corpus, encoded_size
 from bench.report import add_output_arguments, command_line, fmt, machine, percentile, write_outputs
 
 NAME = "decisions"
 CONFIG = Path(__file__).resolve().parents[1] / "config_final.yaml"
 BASELINE = "litellm_classify"
+LONG_TURN = "chat_turn_4000"
 DESCRIPTIONS = {
-    "vibe_decision": "vibe-router `Policy.decide(endpoint, body)`: turn extraction + heuristic score + tier",
-    "vibe_heuristic": "vibe-router heuristic scorer alone, on the prepared turn view",
+    "vibe_decision": "vibe-router `Policy.decide(endpoint, body)`: turn extraction + the configured score + tier",
+    "vibe_heuristic": "vibe-router heuristic scorer alone (config_final.yaml's keywords), on the prepared turn view",
     "vibe_learned": "vibe-router learned scorer alone, on the prepared turn view",
+    "vibe_gain": "vibe-router gain scorer alone, on the prepared turn view",
     "litellm_classify": "LiteLLM complexity heuristic `ComplexityRouter.classify(text)` on the same turn text",
     "litellm_extract_classify": "LiteLLM: newest ask from the messages (its extraction) + `classify`",
 }
@@ -59,20 +64,20 @@ def vibe_contenders(items: list[Item]) -> tuple[dict[str, list[Call]], list[str]
 
     policy = Policy(load_config(CONFIG))
     views = [policy.view(item.endpoint, item.body) for item in items]
-    scorers = [policy.virtual_model_for(item.body["model"]).scorer for item in items]
+    section = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))["vibe_router"]["scorers"].get("heuristic", {})
+    heuristic = build_scorer("heuristic", {**section, "kind": "heuristic"})
     calls: dict[str, list[Call]] = {
         "vibe_decision": [lambda i=item: policy.decide(i.endpoint, i.body) for item in items],
-        "vibe_heuristic": [lambda s=scorer, v=view: s.score(v) for scorer, view in zip(scorers, views, strict=True)],
+        "vibe_heuristic": [lambda v=view: heuristic.score(v) for view in views],
     }
     notes: list[str] = []
-    try:
-        import vibe_router.scoring.learned  # noqa: F401  (registers "learned")
-
-        learned = build_scorer("learned", {"kind": "learned"})
-    except Exception as error:  # not built yet, or its model file is missing
-        notes.append(f"learned scorer skipped: {type(error).__name__}: {error}")
-    else:
-        calls["vibe_learned"] = [lambda v=view: learned.score(v) for view in views]
+    for kind in ("learned", "gain"):
+        try:
+            scorer = build_scorer(kind, {"kind": kind})
+        except Exception as error:  # not built yet, or its model file is missing
+            notes.append(f"{kind} scorer skipped: {type(error).__name__}: {error}")
+        else:
+            calls[f"vibe_{kind}"] = [lambda s=scorer, v=view: s.score(v) for view in views]
     return calls, notes
 
 
@@ -106,12 +111,15 @@ def litellm_contenders(items: list[Item], texts: list[str]) -> tuple[dict[str, l
     return calls, []
 
 
-def measure(calls: dict[str, list[Any]], repeat: int, warmup: int, deadline: float) -> dict[str, list[list[int]]]:
+CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
+
+
+def measure(calls: dict[str, list[Any]], repeat: int, warmup: int, deadline: float,
+            clock: Callable[[], int] = time.perf_counter_ns) -> dict[str, list[list[int]]]:
     """ns per call: contender -> item -> samples. Order rotates every repetition."""
     names = list(calls)
     samples: dict[str, list[list[int]]] = {name: [[] for _ in calls[name]] for name in names}
     count = len(next(iter(calls.values())))
-    clock = time.perf_counter_ns
     for rep in range(warmup + repeat):
         if time.monotonic() > deadline:
             break
@@ -175,7 +183,8 @@ def markdown_table(results: dict[str, Any]) -> str:
     lines = [
         f"Measured with `{results['command']}` ({m['cpus']} CPUs, Python {m['python']}, LiteLLM {m['litellm']}, "
         f"{m['when'][:10]}): {len(results['per_body'])} request bodies, {s['repeat']} interleaved repetitions "
-        f"after {s['warmup']} warm-up rounds, every contender on every body in turn. p50 / p99 pool all calls on "
+        f"after {s['warmup']} warm-up rounds, every contender on every body in turn, "
+        f"{'thread CPU time' if s.get('clock') == 'cpu' else 'wall-clock time'}. p50 / p99 pool all calls on "
         "all bodies; ratios are time / LiteLLM's heuristic on the same text (below 1 = faster than LiteLLM).",
         "",
         "| decision | what is timed | p50 µs | p99 µs | p50 vs LiteLLM | p99 vs LiteLLM |",
@@ -185,6 +194,7 @@ def markdown_table(results: dict[str, Any]) -> str:
         lines.append(f"| `{name}` | {stats['description']} | {fmt(stats['p50_us'])} | {fmt(stats['p99_us'])} "
                      f"| {fmt(stats['p50_vs_litellm'])}× | {fmt(stats['p99_vs_litellm'])}× |")
     names = list(overall)
+    lines += long_turn_lines(results["per_body"], names)
     lines += ["", "p50 µs per body:", "",
               "| body | endpoint | KB | turn chars | " + " | ".join(names) + " |",
               "|---|---|---|---|" + "---|" * len(names)]
@@ -196,12 +206,29 @@ def markdown_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def long_turn_lines(per_body: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """p99 of each contender on the 4,000-character chat turn, and its ratio to LiteLLM's heuristic there."""
+    row = next((row for row in per_body if row["body"] == LONG_TURN), None)
+    if row is None or BASELINE not in row:
+        return []
+    base = row[BASELINE]["p99_us"]
+    lines = ["", f"p99 on the 4,000-character chat turn (`{LONG_TURN}`):", "",
+             "| decision | p99 µs | p99 vs LiteLLM |", "|---|---|---|"]
+    for name in names:
+        if name in row:
+            ratio = round(row[name]["p99_us"] / base, 3) if base else None
+            lines.append(f"| `{name}` | {fmt(row[name]['p99_us'])} | {fmt(ratio, 3)}× |")
+    return lines
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.decisions", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=400, help="timed calls per contender and body (default 400)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed rounds first (default 20)")
     parser.add_argument("--body-bytes", type=int, default=DEFAULT_BODY_BYTES, help="size of the agent bodies")
     parser.add_argument("--max-seconds", type=float, default=600, help="stop measuring after this long")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                        help="wall: what a request waits (default); cpu: the thread's own CPU time")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the decision on the largest bodies")
     add_output_arguments(parser, NAME)
     args = parser.parse_args(argv)
@@ -227,8 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     litellm_calls, litellm_notes = litellm_contenders(items, texts)
     all_calls: dict[str, list[Any]] = {**calls, **litellm_calls}
     gc.collect()
-    samples = measure(all_calls, args.repeat, args.warmup, started + args.max_seconds)
-    settings = {"repeat": args.repeat, "warmup": args.warmup, "body_bytes": args.body_bytes}
+    samples = measure(all_calls, args.repeat, args.warmup, started + args.max_seconds, CLOCKS[args.clock])
+    settings = {"repeat": args.repeat, "warmup": args.warmup, "body_bytes": args.body_bytes, "clock": args.clock}
     results = {"benchmark": NAME, "command": command_line("bench.decisions", argv), "machine": machine(),
                "settings": settings, **summarize(items, samples), "notes": notes + litellm_notes}
     if args.profile:

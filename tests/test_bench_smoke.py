@@ -138,12 +138,15 @@ def test_the_floor_plugin_joins_litellms_callbacks_as_vibe_router_does(tmp_path:
 
 def test_decisions_smoke(tmp_path: Path) -> None:
     out, table = tmp_path / "decisions.json", tmp_path / "decisions.md"
-    run_bench("bench.decisions", "--repeat", "3", "--warmup", "1", "--json", str(out), "--markdown", str(table))
+    run_bench("bench.decisions", "--repeat", "3", "--warmup", "1", "--clock", "cpu", "--json", str(out),
+              "--markdown", str(table))
     data: dict[str, Any] = json.loads(out.read_text())
     assert data["benchmark"] == "decisions"
     overall = data["overall"]
     assert {"vibe_decision", "vibe_heuristic", "litellm_classify", "litellm_extract_classify"} <= set(overall)
     assert "vibe_learned" in overall or any("learned" in note for note in data["notes"])
+    assert "vibe_gain" in overall or any("gain" in note for note in data["notes"])
+    assert data["settings"]["clock"] == "cpu"
     for stats in overall.values():
         assert stats["calls"] > 0 and 0 < stats["p50_us"] <= stats["p99_us"]
     assert overall["litellm_classify"]["p50_vs_litellm"] == 1.0
@@ -153,6 +156,7 @@ def test_decisions_smoke(tmp_path: Path) -> None:
     assert bodies["chat_turn_4000"]["turn_chars"] >= 3990
     assert all("vibe_decision" in row for row in data["per_body"])
     assert "| decision |" in table.read_text()
+    assert "p99 on the 4,000-character chat turn" in table.read_text()
 
 
 def test_readme_markers_replace_only_their_section(tmp_path: Path) -> None:

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.configs import heuristic_config
 from vibe_router.cli import build_parser, cmd_score, detect_endpoint, main, parse_input
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = str(ROOT / "config_final.yaml")
+CONFIG = str(heuristic_config())  # config_final.yaml on the heuristic: explanations a reader can add up
 FIXTURES = Path(__file__).parent / "fixtures"
 DECISION_KEYS = {"score", "tier", "pool", "reasons", "reason", "virtual_model", "endpoint", "classifier"}
 
@@ -38,7 +39,7 @@ def score_lines(lines: list[str], *options: str) -> tuple[int, list[dict[str, An
 
 @pytest.fixture
 def broken_config(tmp_path: Path) -> str:
-    text = Path(CONFIG).read_text(encoding="utf-8").replace(
+    text = (ROOT / "config_final.yaml").read_text(encoding="utf-8").replace(
         "{name: cheap, pool: pool-chat-mini}", "{name: cheap, pool: pool-chat-mni}")
     path = tmp_path / "broken.yaml"
     path.write_text(text, encoding="utf-8")

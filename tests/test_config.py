@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.configs import heuristic_document
 from tests.support.stack import pool_env
 from vibe_router.config import ConfigError, RouterConfig, load_config, parse_config, resolve_config_path
 from vibe_router.policy import Policy
@@ -23,7 +24,8 @@ VM = "vibe_router.virtual_models"
 
 
 def document() -> dict[str, Any]:
-    return copy.deepcopy(DOCUMENT)
+    """config_final.yaml with every virtual model on the heuristic, whose settings most errors here are about."""
+    return heuristic_document()
 
 
 def section(doc: dict[str, Any]) -> dict[str, Any]:
@@ -47,12 +49,15 @@ def test_repo_config_parses() -> None:
     assert (config.log_preview, config.max_scored_chars) == (False, 8000)
     assert set(config.virtual_models) == {"auto-chat", "auto-codex", "auto-claude"}
     ladders = {name: [(t.name, t.pool, t.min_score) for t in vm.tiers] for name, vm in config.virtual_models.items()}
+    # auto-chat on the gain scorer, at the min_score `vibe-router calibrate` gave (tests/test_learned_gain.py).
+    threshold = config.virtual_models["auto-chat"].tiers[1].min_score
     assert ladders == {
-        "auto-chat": [("cheap", "pool-chat-mini", None), ("standard", "pool-chat-standard", 50)],
+        "auto-chat": [("cheap", "pool-chat-mini", None), ("standard", "pool-chat-standard", threshold)],
         "auto-codex": [("cheap", "pool-codex-mini", None), ("standard", "pool-codex-standard", 50)],
         "auto-claude": [("cheap", "pool-claude-haiku", None), ("standard", "pool-claude-sonnet", 50)],
     }
-    assert {vm.scorer_name for vm in config.virtual_models.values()} == {"heuristic"}
+    scorers = {name: vm.scorer_name for name, vm in config.virtual_models.items()}
+    assert scorers == {"auto-chat": "gain", "auto-codex": "heuristic", "auto-claude": "heuristic"}
     assert {"auto-chat", "pool-chat-mini", "pool-claude-sonnet"} <= config.pools
 
 
@@ -80,7 +85,7 @@ def test_every_default_deployment_has_a_price() -> None:
 
 
 def test_scorer_settings_override_is_applied_per_virtual_model() -> None:
-    config = load_config(CONFIG)
+    config = parse_config(document())
     codex, chat = (config.virtual_models[name].scorer for name in ("auto-codex", "auto-chat"))
     assert isinstance(codex, HeuristicScorer) and isinstance(chat, HeuristicScorer)
     assert "migrate" in codex.settings.complex_keywords
@@ -212,7 +217,8 @@ def test_document_that_is_not_a_mapping(value: Any) -> None:
 
 
 def test_nan_threshold_is_rejected() -> None:
-    doc = yaml.safe_load(CONFIG.read_text(encoding="utf-8").replace("min_score: 50}", "min_score: .nan}", 1))
+    doc = document()
+    model(doc)["tiers"][1]["min_score"] = float("nan")
     with pytest.raises(ConfigError) as caught:
         parse_config(doc)
     assert caught.value.key == f"{VM}.auto-chat.tiers[1].min_score"

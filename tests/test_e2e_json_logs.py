@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from tests.support.processes import EchoUpstream, Proxy
-from tests.support.stack import start_routed_proxy
+from tests.support.stack import expected_score, start_routed_proxy
 
 
 @pytest.fixture(scope="module")
@@ -33,5 +33,5 @@ def test_every_vibe_router_line_parses_as_json(json_proxy: Proxy) -> None:
     decisions = [line for line in ours if line["message"] == "ROUTING DECISION"]
     assert len(decisions) == 2
     assert decisions[0]["pool"] == "pool-chat-mini" and decisions[0]["decided_by"] == "score"
-    assert decisions[0]["score"] == -98 and isinstance(decisions[0]["decision_ms"], float)
+    assert decisions[0]["score"] == expected_score("hi") and isinstance(decisions[0]["decision_ms"], float)
     assert [line["served_by"] for line in ours if line["message"] == "SUCCESS"] == ["pool-chat-mini"] * 2

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.configs import config_variant
 from tests.support.processes import EchoUpstream, Proxy, text_when
-from tests.support.stack import start_routed_proxy
+from tests.support.stack import expected_score, start_routed_proxy
 
 HARD = "Implement a distributed consensus algorithm"
 
@@ -60,7 +60,7 @@ def test_the_decision_is_merged_into_spend_logs_metadata_and_tags(spied: tuple[P
     assert own_tags(chat) == ["team-a", "vibe-router:auto-chat:cheap"]
     assert chat["spend_logs_metadata"]["job"] == "7", "what the client sent is kept"
     assert chat["spend_logs_metadata"]["vibe_router"] == {
-        "virtual_model": "auto-chat", "tier": "cheap", "pool": "pool-chat-mini", "score": -98,
+        "virtual_model": "auto-chat", "tier": "cheap", "pool": "pool-chat-mini", "score": expected_score("hi"),
         "decided_by": "score", "session": chat["spend_logs_metadata"]["vibe_router"]["session"]}
     assert messages["model_group"] == "pool-claude-sonnet"
     assert own_tags(messages) == ["vibe-router:auto-claude:standard"]

@@ -1,18 +1,18 @@
-"""The heuristic scorer through `Policy`, configured by the repo's config_final.yaml."""
+"""The heuristic scorer through `Policy`, configured by the repo's config_final.yaml with every virtual model on
+the heuristic (`tests.support.configs.heuristic_document`)."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vibe_router.config import load_config, parse_config
+from tests.support.configs import heuristic_document
+from vibe_router.config import parse_config
 from vibe_router.policy import Decision, Policy
 from vibe_router.request import TurnView
 from vibe_router.scoring import Reason
@@ -30,7 +30,8 @@ POOLS = {  # virtual model: (cheap pool, standard pool), as named in config_fina
 
 @pytest.fixture(scope="module")
 def policy() -> Policy:
-    return Policy(load_config(CONFIG))
+    """config_final.yaml with every virtual model on the heuristic (see `heuristic_document`)."""
+    return Policy(parse_config(heuristic_document()))
 
 
 def load(name: str) -> dict[str, Any]:
@@ -231,7 +232,7 @@ def test_hi_is_minus_98_although_the_body_is_40_to_50_kb(policy: Policy, name: s
 # --------------------------------------------------------------------------- settings change behaviour
 
 def configured(edit: dict[str, Any] | None = None, tiers: list[dict[str, Any]] | None = None) -> Policy:
-    document = copy.deepcopy(yaml.safe_load(CONFIG.read_text(encoding="utf-8")))
+    document = heuristic_document()
     document["vibe_router"]["scorers"]["heuristic"].update(edit or {})
     if tiers is not None:
         document["vibe_router"]["virtual_models"]["auto-chat"]["tiers"] = tiers

@@ -267,9 +267,13 @@ def test_eval_command_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
         assert routers["learned"]["apgr"] > 0.6
         assert routers["oracle"]["apgr"] >= routers["learned"]["apgr"]
         assert {"cpt50", "cpt80", "apgr_std", "folds", "curve"} <= set(routers["learned"])
-    assert set(document["cross_domain"]) == {"mmlu->gsm8k", "gsm8k->mmlu"}
+    # Leave one benchmark out: with only MMLU and GSM8K there, train on one and test on the other.
+    assert set(document["leave_one_out"]) == {"mmlu", "gsm8k"}
+    for routers in document["leave_one_out"].values():
+        assert {"gain", "learned", "heuristic (config_final.yaml)", "oracle"} <= set(routers)
     text = readme.read_text()
     assert "old table" not in text and "| learned |" in text and text.endswith("after\n")
+    assert "| Router | MMLU | GSM8K | mean | worst |" in text
     assert "| learned |" in capsys.readouterr().out
     # Re-rendering saved results needs no data.
     assert commands.main(["eval", "--from-json", str(results), "--no-plot"]) == 0
@@ -291,7 +295,7 @@ def test_plot_writes_a_png(tmp_path: Path) -> None:
     results = {
         "settings": {"folds": 2, "datasets": {"mmlu": {"weak_accuracy": 0.5, "strong_accuracy": 1.0}}},
         "in_domain": {"mmlu": {"random": router, "learned": router}},
-        "cross_domain": {"mmlu->mmlu": {"random": router}},
+        "leave_one_out": {"mmlu": {"random": router}},
     }
     plot(results, tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

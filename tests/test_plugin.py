@@ -13,16 +13,18 @@ import pytest
 import yaml
 from fastapi import HTTPException
 
+from tests.support.configs import heuristic_document
 from tests.support.hooks import hook
 from tests.support.logs import Captured
 from tests.support.stack import CONFIG, pool_env
-from vibe_router.config import load_config, parse_config
+from vibe_router.config import parse_config
 from vibe_router.plugin import METADATA_KEY, VibeRouter, build_router_instance, unpriced_pools
 
 
 @pytest.fixture(scope="module")
 def router() -> VibeRouter:
-    return VibeRouter(load_config(CONFIG))
+    """config_final.yaml on the heuristic: records and headers whose scores a reader can add up."""
+    return VibeRouter(parse_config(heuristic_document()))
 
 
 def chat(text: Any, model: Any = "auto-chat") -> dict[str, Any]:

@@ -9,9 +9,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.support.stack import CONFIG
+from tests.support.configs import heuristic_document
 from vibe_router import local_store
 from vibe_router.config import parse_config
 from vibe_router.overrides import Caller
@@ -19,7 +18,7 @@ from vibe_router.policy import Decision
 from vibe_router.router import Routed, Router, RouteRequest
 from vibe_router.sessions import RedisSettings, SessionStore
 
-DOCUMENT = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+DOCUMENT = heuristic_document()  # the router's mechanics on scores a reader can add up ("hi" = -98)
 SIMPLE = "what is 2+2"  # score 11: cheap
 COMPLEX = "Implement a distributed consensus algorithm"  # score 193: standard
 Change = Callable[[dict[str, Any]], None]

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.configs import heuristic_document
 from tests.support.stack import CONFIG
-from vibe_router.config import load_config
+from vibe_router.config import load_config, parse_config
 from vibe_router.policy import Policy
 from vibe_router.request import ENDPOINTS, TurnView
 from vibe_router.router import Router, RouteRequest
@@ -125,8 +126,11 @@ def test_the_memo_keeps_only_the_newest_scores() -> None:
 
 
 def test_a_tool_loop_is_scored_once_and_decided_as_without_the_memo() -> None:
-    router = Router(CONFIG_VALUES, SessionStore(RedisSettings()))
-    fresh = Policy(CONFIG_VALUES)
+    # On the heuristic, which reads no continuation flag: one score for the whole loop. (The learned
+    # and gain scorers' keys include it, so their loops cost two scoring passes.)
+    values = parse_config(heuristic_document())
+    router = Router(values, SessionStore(RedisSettings()))
+    fresh = Policy(values)
     messages: list[dict[str, Any]] = [{"role": "user", "content": "Implement a parser for the config, and debug it."}]
     for step in range(4):
         body = {"model": "auto-chat", "messages": [dict(message) for message in messages]}

@@ -276,7 +276,7 @@ def _threshold(raw: dict[str, Any], index: int, key: str, earlier: list[Tier]) -
 
 
 def _scorer(name: str, overrides: Any, sections: dict[str, Any], key: str) -> Scorer:
-    base = sections.get(name, {"kind": name} if name in ("heuristic", "learned") else None)
+    base = sections.get(name, {"kind": name} if name in ("heuristic", "learned", "gain") else None)
     if base is None:
         raise ConfigError(f"{key}.scorer", f"unknown scorer {name!r}: not defined under {SECTION}.scorers")
     base = mapping(base, f"{SECTION}.scorers.{name}")

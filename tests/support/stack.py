@@ -38,3 +38,12 @@ def pool_env(echo: EchoUpstream) -> dict[str, str]:
 def start_routed_proxy(echo: EchoUpstream, config: Path = CONFIG, **env: str) -> Proxy:
     """A LiteLLM proxy with vibe-router loaded from `config`, pools on `echo`."""
     return start_litellm_proxy(config, env={**pool_env(echo), "VIBE_ROUTER_CONFIG": str(config), **env})
+
+
+def expected_score(text: str, virtual_model: str = "auto-chat") -> float:
+    """The score config_final.yaml gives a chat turn, as `vibe-router score` would print it."""
+    from vibe_router.config import load_config
+    from vibe_router.policy import Policy
+
+    body = {"model": virtual_model, "messages": [{"role": "user", "content": text}]}
+    return Policy(load_config(CONFIG)).decide("chat", body).score

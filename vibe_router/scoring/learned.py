@@ -19,7 +19,7 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from vibe_router.request import TurnView
 from vibe_router.scoring.base import Reason, Score, Scorer, ScorerSettingsError, register
@@ -146,6 +146,7 @@ class LearnedScorer(Scorer):
     """Probability that the turn needs the strong tier, with its top contributing features."""
 
     kind = "learned"
+    default_model: ClassVar[Path] = DEFAULT_MODEL
 
     def __init__(self, model: LinearModel, top_reasons: int = DEFAULT_TOP_REASONS) -> None:
         self.model = model
@@ -159,7 +160,7 @@ class LearnedScorer(Scorer):
         top = settings.get("top_reasons", DEFAULT_TOP_REASONS)
         if isinstance(top, bool) or not isinstance(top, int) or top < 0:
             raise ScorerSettingsError("top_reasons", f"must be a whole number >= 0, got {top!r}")
-        path = settings.get("model", DEFAULT_MODEL)
+        path = settings.get("model", cls.default_model)
         if not isinstance(path, (str, Path)) or not str(path):
             raise ScorerSettingsError("model", f"must be the path of a model file, got {path!r}")
         try:

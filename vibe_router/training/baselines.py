@@ -9,12 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from vibe_router.request import build_view
+from vibe_router.scoring.base import Scorer, build_scorer
 from vibe_router.scoring.heuristic import HeuristicScorer
+from vibe_router.training.gain import GainOptions, fit_gain
 from vibe_router.training.routellm import Example
 from vibe_router.training.train import FeatureSet, TrainOptions, fit
 
+CONFIG = Path(__file__).resolve().parents[2] / "config_final.yaml"
 Scores = list[float]
 Predict = Callable[[Sequence[Example], Sequence[FeatureSet]], Scores]
 
@@ -41,14 +47,25 @@ def length_router() -> Router:
     return Router("prompt length", _fixed(lambda example: float(len(example.prompt))))
 
 
-def heuristic_router() -> Router:
-    scorer = HeuristicScorer()
-
+def _scorer_router(name: str, scorer: Scorer) -> Router:
     def score(example: Example) -> float:
         view = build_view("chat", {"messages": [{"role": "user", "content": example.prompt}]})
         return scorer.score(view).value
 
-    return Router("seed heuristic", _fixed(score))
+    return Router(name, _fixed(score))
+
+
+def heuristic_router() -> Router:
+    return _scorer_router("seed heuristic", HeuristicScorer())
+
+
+def config_heuristic_router(path: Path = CONFIG) -> Router | None:
+    """The heuristic with the keywords config_final.yaml gives it (`scorers.heuristic`), if the file is there."""
+    try:
+        section = yaml.safe_load(path.read_text(encoding="utf-8"))["vibe_router"]["scorers"]["heuristic"]
+    except (OSError, KeyError, TypeError):
+        return None
+    return _scorer_router("heuristic (config_final.yaml)", build_scorer("heuristic", section))
 
 
 def litellm_classifier() -> Callable[[str], float] | None:
@@ -78,14 +95,29 @@ def learned_router(options: TrainOptions | None = None) -> Router:
     return Router("learned", fitter)
 
 
+def gain_router(options: GainOptions | None = None) -> Router:
+    """The gain scorer's recipe: fixed-effects ridge on structure, trained on the training split."""
+
+    def fitter(train: Sequence[Example], train_features: Sequence[FeatureSet]) -> Predict:
+        model = fit_gain(train, options, train_features)
+        return lambda test, test_features: [model.logit(features) for features in test_features]
+
+    return Router("gain", fitter)
+
+
 def oracle_router() -> Router:
     """Knows the answers: the best any router could do on these prompts."""
     return Router("oracle", _fixed(lambda example: example.gain))
 
 
-def default_routers(options: TrainOptions | None = None, with_litellm: bool = True) -> list[Router]:
+def default_routers(
+    options: TrainOptions | None = None, with_litellm: bool = True, gain: GainOptions | None = None
+) -> list[Router]:
     routers = [random_router(), length_router(), heuristic_router()]
+    configured = config_heuristic_router()
+    if configured is not None:
+        routers.append(configured)
     litellm = litellm_router() if with_litellm else None
     if litellm is not None:
         routers.append(litellm)
-    return routers + [learned_router(options), oracle_router()]
+    return routers + [learned_router(options), gain_router(gain), oracle_router()]

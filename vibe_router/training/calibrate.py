@@ -77,14 +77,14 @@ def calibrate_to_quality(scorer: Scorer, examples: Sequence[Example], recovered:
     return pick_threshold(scores, cpt(curve, recovered))
 
 
-def config_lines(result: Calibration, scorer_name: str, model: str | None) -> str:
+def config_lines(result: Calibration, scorer_name: str, model: str | None, kind: str = "learned") -> str:
     """The YAML to paste into config_final.yaml."""
     settings = f"\n      model: {model}" if model else ""
     return f"""# {100 * result.share:.1f}% of {result.prompts} prompts score >= {result.threshold:.4f}
 vibe_router:
   scorers:
     {scorer_name}:
-      kind: learned{settings}
+      kind: {kind}{settings}
   virtual_models:
     auto:                      # your virtual model's name
       scorer: {scorer_name}

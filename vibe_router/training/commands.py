@@ -9,21 +9,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vibe_router.scoring.base import ScorerSettingsError
-from vibe_router.scoring.learned import DEFAULT_MODEL, LearnedScorer, ModelFileError, load_model, save_model
+from vibe_router.scoring.base import SCORER_KINDS, ScorerSettingsError
+from vibe_router.scoring.gain import DEFAULT_GAIN_MODEL
+from vibe_router.scoring.learned import DEFAULT_MODEL, ModelFileError, load_model, save_model
+from vibe_router.training.benchmarks import BENCHMARKS, available, load_benchmark
+from vibe_router.training.gain import GainOptions, fit_gain
 from vibe_router.training.label_command import add_label
 from vibe_router.training.report import add_report
-from vibe_router.training.routellm import DataError, load_source, resolve_data_dir
+from vibe_router.training.routellm import DataError, Example, load_source, resolve_data_dir
 from vibe_router.training.train import TrainingUnavailable, TrainOptions, fit
 
+RECIPES = ("learned", "gain")
 DEFAULT_RESULTS = Path("build") / "eval" / "results.json"
 DEFAULT_PLOT = Path("build") / "eval" / "quality.png"
 
 
 def add_commands(subparsers: Any) -> None:
-    """Register `train`, `eval`, `calibrate` and `label` on an argparse subparsers object."""
-    _add_train(subparsers.add_parser("train", help="train the learned scorer's model"))
-    _add_eval(subparsers.add_parser("eval", help="measure routers on MMLU and GSM8K (APGR, CPT, latency)"))
+    """Register `train`, `eval`, `calibrate`, `label` and `report` on an argparse subparsers object."""
+    _add_train(subparsers.add_parser("train", help="train the learned or gain scorer's model"))
+    _add_eval(subparsers.add_parser("eval", help="APGR leaving one benchmark out, in-domain, and latency"))
     _add_calibrate(subparsers.add_parser("calibrate", help="threshold sending a given share to the strong tier"))
     add_label(subparsers.add_parser("label", help="label captured turns by replaying them to both pools and judging"))
     add_report(subparsers.add_parser("report", help="an HTML page of captured routing: shares, cost, quality"))
@@ -67,10 +71,15 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
         "--source",
         action="append",
         metavar="NAME|FILE",
-        help="mmlu, gsm8k, all (default), or a JSONL file of {prompt, label} or "
-        "{prompt, weak_score, strong_score}; repeat to combine",
+        help="mmlu, gsm8k, lcb, math, crux, all (mmlu and gsm8k), or a JSONL file of {prompt, label} or "
+        "{prompt, weak_score, strong_score}; repeat to combine (default: all, or every benchmark for --recipe gain)",
     )
-    parser.add_argument("--output", type=Path, default=DEFAULT_MODEL, help="model file (default: the shipped one)")
+    parser.add_argument("--recipe", choices=RECIPES, default="learned",
+                        help="learned: logistic on words and structure; gain: the expected gain from structure, "
+                        "fixed effects per source (default %(default)s)")
+    parser.add_argument("--output", type=Path, help="model file (default: the recipe's shipped one)")
+    parser.add_argument("--alpha", type=float, default=GainOptions().alpha,
+                        help="--recipe gain: ridge penalty per 1,000 examples (default %(default)s)")
     _train_options(parser)
     parser.set_defaults(func=run_train)
 
@@ -79,20 +88,27 @@ def run_train(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         data_dir = resolve_data_dir(args.data)
-        examples = [e for source in (args.source or ["all"]) for e in load_source(source, data_dir)]
-        model = fit(examples, _options(args))
+        gain = args.recipe == "gain"
+        sources = args.source or (available(data_dir) if gain else ["all"])
+        examples = [e for source in sources for e in _load(source, data_dir)]
+        model = fit_gain(examples, GainOptions(alpha=args.alpha)) if gain else fit(examples, _options(args))
     except (DataError, TrainingUnavailable, ValueError) as error:
         print(f"vibe-router train: {error}", file=sys.stderr)
         return 2
-    model.meta["name"] = args.output.name.split(".")[0]
-    save_model(model, args.output)
-    size = args.output.stat().st_size
+    output = args.output or (DEFAULT_GAIN_MODEL if gain else DEFAULT_MODEL)
+    model.meta["name"] = output.name.split(".")[0]
+    save_model(model, output)
+    size = output.stat().st_size
     print(
         f"trained on {len(examples)} examples ({model.meta['sources']}): {len(model.weights)} weights "
-        f"of {model.meta['vocabulary']} features -> {args.output} ({size / 1024:.0f} KiB) "
-        f"in {time.monotonic() - started:.1f}s"
+        f"-> {output} ({size / 1024:.1f} KiB) in {time.monotonic() - started:.1f}s"
     )
     return 0
+
+
+def _load(source: str, data_dir: Path) -> list[Example]:
+    """A benchmark by name (mmlu, gsm8k, lcb, math, crux), `all`, or a JSONL file."""
+    return load_benchmark(data_dir, source) if source in BENCHMARKS else load_source(source, data_dir)
 
 
 def _add_eval(parser: argparse.ArgumentParser) -> None:
@@ -179,11 +195,12 @@ def _run_source_eval(args: argparse.Namespace) -> int:
 def _add_calibrate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompts", type=Path, help="JSONL: strings, {prompt: ...} or request bodies")
     parser.add_argument("--strong-share", type=float, default=0.3, help="share for the strong tier (default 0.3)")
+    parser.add_argument("--kind", choices=RECIPES, default="learned", help="scorer kind (default %(default)s)")
+    parser.add_argument("--model", type=Path, help="model file (default: the kind's shipped one)")
+    parser.add_argument("--scorer-name", help="scorer name in the printed config (default: the kind)")
     parser.add_argument("--recover", type=float, metavar="P",
                         help="instead: the smallest strong share that recovers P (0..1] of the quality gap on "
                              "labelled rows ({prompt, weak_score, strong_score}, e.g. from `vibe-router label`)")
-    parser.add_argument("--model", type=Path, help="model file (default: the shipped one)")
-    parser.add_argument("--scorer-name", default="learned", help="scorer name in the printed config")
     parser.set_defaults(func=run_calibrate)
 
 
@@ -192,7 +209,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from vibe_router.training.routellm import load_jsonl
 
     try:
-        scorer = LearnedScorer(load_model(args.model or DEFAULT_MODEL))
+        kind = SCORER_KINDS[args.kind]
+        scorer = kind(load_model(args.model or kind.default_model))
         if args.recover is not None:
             result = calibrate_to_quality(scorer, load_jsonl(args.prompts), args.recover)
         else:
@@ -200,7 +218,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     except (DataError, ModelFileError, ScorerSettingsError, ValueError) as error:
         print(f"vibe-router calibrate: {error}", file=sys.stderr)
         return 2
-    print(config_lines(result, args.scorer_name, str(args.model) if args.model else None))
+    model = str(args.model) if args.model else None
+    print(config_lines(result, args.scorer_name or args.kind, model, args.kind))
     return 0
 
 

@@ -1,7 +1,9 @@
-"""`vibe-router eval`: every router on MMLU and GSM8K, in-domain (grouped k-fold CV) and
-cross-domain (train on one set, test on the other), plus decision latency.
+"""`vibe-router eval`: every router on the five shared benchmarks, leave one benchmark out (train
+on four, test on the fifth: how a scorer carries over to prompts of a kind it has never seen,
+the target), in-domain (grouped k-fold CV on each benchmark), plus decision latency.
 
-Results are a JSON-able dict; `render_table` turns them into the Markdown table of docs/learned-scorer.md.
+Results are a JSON-able dict; `render_table` turns them into the Markdown tables of
+docs/learned-scorer.md.
 """
 
 from __future__ import annotations
@@ -14,19 +16,23 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
+from vibe_router.scoring.gain import DEFAULT_GAIN_MODEL
 from vibe_router.scoring.learned import DEFAULT_MODEL, ModelFileError, load_model
 from vibe_router.training import latency
-from vibe_router.training.baselines import Router, default_routers, learned_router, litellm_classifier
+from vibe_router.training.baselines import Router, default_routers, litellm_classifier
+from vibe_router.training.benchmarks import LABELS, WIDE, available, load_benchmark
 from vibe_router.training.folds import grouped_folds, near_duplicate_groups
+from vibe_router.training.gain import fit_gain
 from vibe_router.training.metrics import quality_curve, resample, summarize
-from vibe_router.training.routellm import DATASETS, Example, load_routellm
+from vibe_router.training.routellm import Example
 from vibe_router.training.train import FeatureSet, TrainOptions, featurize, fit
 
 T = TypeVar("T")
-JOINT = "learned, trained on both sets"
 TABLE_START = "<!-- eval-table:start -->"
 TABLE_END = "<!-- eval-table:end -->"
-LABELS = {"mmlu": "MMLU", "gsm8k": "GSM8K"}
+BASELINES = ("prompt length", "seed heuristic", "heuristic (config_final.yaml)", "LiteLLM complexity heuristic")
+CANDIDATE = "gain"
+CODE = ("lcb", "crux")  # the benchmarks closest to coding-agent traffic (auto-codex, auto-claude)
 
 
 def progress(items: Iterable[T], total: int, label: str, enabled: bool = True) -> Iterator[T]:
@@ -89,30 +95,27 @@ def _aggregate(runs: list[tuple[dict[str, float], list[float]]]) -> dict[str, An
     return out
 
 
-def cross_validate(
-    routers: Sequence[Router], data: Dataset, extra: Dataset | None = None, show: bool = True
-) -> dict[str, dict[str, Any]]:
-    """k-fold CV; with `extra`, its examples are added to every training split."""
+def cross_validate(routers: Sequence[Router], data: Dataset, show: bool = True) -> dict[str, dict[str, Any]]:
+    """k-fold CV within one benchmark."""
     k = max(data.folds) + 1
     runs: dict[str, list[tuple[dict[str, float], list[float]]]] = {router.name: [] for router in routers}
     jobs = [(fold, router) for fold in range(k) for router in routers]
-    label = f"{data.name} CV" + (f" (+{extra.name})" if extra else "")
-    for fold, router in progress(jobs, len(jobs), label, show):
+    for fold, router in progress(jobs, len(jobs), f"{data.name} CV", show):
         train_idx, test_idx = data.split(fold)
-        examples, features = data.take(train_idx)
-        if extra is not None:
-            examples, features = examples + extra.examples, features + extra.features
-        runs[router.name].append(_score_router(router, (examples, features), data.take(test_idx)))
+        runs[router.name].append(_score_router(router, data.take(train_idx), data.take(test_idx)))
     return {name: _aggregate(result) for name, result in runs.items()}
 
 
-def train_test(
-    routers: Sequence[Router], train: Dataset, test: Dataset, show: bool = True
+def leave_one_out(
+    routers: Sequence[Router], data: dict[str, Dataset], held_out: str, show: bool = True
 ) -> dict[str, dict[str, Any]]:
-    everything = range(len(train.examples))
+    """Train on every benchmark but `held_out`, test on all of `held_out`."""
+    examples = [e for name, d in data.items() if name != held_out for e in d.examples]
+    features = [f for name, d in data.items() if name != held_out for f in d.features]
+    test = data[held_out]
     results = {}
-    for router in progress(routers, len(routers), f"{train.name}->{test.name}", show):
-        run = _score_router(router, train.take(everything), test.take(range(len(test.examples))))
+    for router in progress(routers, len(routers), f"without {held_out}", show):
+        run = _score_router(router, (examples, features), test.take(range(len(test.examples))))
         results[router.name] = _aggregate([run])
     return results
 
@@ -126,24 +129,20 @@ def run_eval(
     with_latency: bool = True,
     with_litellm: bool = True,
 ) -> dict[str, Any]:
-    """The whole evaluation; returns the results document."""
+    """The whole evaluation on the benchmarks found from `data_dir` (the RouteLLM dir)."""
     started = time.monotonic()
     options = options or TrainOptions()
+    names = available(data_dir)
     data = {
-        name: Dataset(name, load_routellm(data_dir, name), folds, seed)
-        for name in progress(DATASETS, len(DATASETS), "loading", show)
+        name: Dataset(name, load_benchmark(data_dir, name), folds, seed)
+        for name in progress(names, len(names), "loading", show)
     }
     routers = default_routers(options, with_litellm)
-    results: dict[str, Any] = {"settings": _settings(data, folds, seed, options), "in_domain": {}, "cross_domain": {}}
+    results: dict[str, Any] = {"settings": _settings(data, folds, seed, options), "leave_one_out": {}, "in_domain": {}}
+    for name in data:
+        results["leave_one_out"][name] = leave_one_out(routers, data, name, show)
     for name, dataset in data.items():
-        results["in_domain"][name] = cross_validate(routers, dataset, show=show)
-        other = next(d for n, d in data.items() if n != name)
-        joint = learned_router(options)
-        results["in_domain"][name][JOINT] = cross_validate([joint], dataset, other, show)["learned"]
-    for name, dataset in data.items():
-        for other_name, other in data.items():
-            if other_name != name:
-                results["cross_domain"][f"{name}->{other_name}"] = train_test(routers, dataset, other, show)
+        results["in_domain"][name] = cross_validate(routers, dataset, show)
     if with_latency:
         results["latency"] = _latency(data, options, show, with_litellm)
     results["settings"]["seconds"] = round(time.monotonic() - started, 1)
@@ -161,6 +160,7 @@ def _settings(data: dict[str, Dataset], folds: int, seed: int, options: TrainOpt
                 "near_duplicate_groups": d.groups,
                 "weak_accuracy": statistics.fmean(e.weak_score for e in d.examples),
                 "strong_accuracy": statistics.fmean(e.strong_score for e in d.examples),
+                "pairs": [list(pair) for pair in WIDE[name].pairs] if name in WIDE else None,
             }
             for name, d in data.items()
         },
@@ -168,50 +168,98 @@ def _settings(data: dict[str, Dataset], folds: int, seed: int, options: TrainOpt
 
 
 def _latency(data: dict[str, Dataset], options: TrainOptions, show: bool, with_litellm: bool) -> dict[str, Any]:
-    """Latency of the shipped model (or, if it cannot load, of one trained on everything)."""
+    """Latency of the shipped models (or, if one cannot load, of one trained on everything)."""
     if show:
         print("measuring decision latency ...", file=sys.stderr, flush=True)
     examples = [e for d in data.values() for e in d.examples]
+    features = [f for d in data.values() for f in d.features]
     try:
         model = load_model(DEFAULT_MODEL)
     except ModelFileError:
-        model = fit(examples, options, [f for d in data.values() for f in d.features])
+        model = fit(examples, options, features)
+    try:
+        gain = load_model(DEFAULT_GAIN_MODEL)
+    except ModelFileError:
+        gain = fit_gain(examples, None, features)
     litellm = litellm_classifier() if with_litellm else None
-    return latency.measure([e.prompt for e in examples], model, litellm)
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
+    return latency.measure([e.prompt for e in examples], model, litellm, gain_model=gain)
 
 
 def render_table(results: dict[str, Any]) -> str:
-    """Markdown tables of APGR / CPT (and latency) from a results document."""
-    in_domain, cross = results["in_domain"], results["cross_domain"]
-    names = list(next(iter(in_domain.values())))
-    head = ["Router"]
-    for name in in_domain:
-        label = LABELS.get(name, name)
-        head += [f"{label} APGR", f"{label} CPT(50%)", f"{label} CPT(80%)"]
-    head += [f"{LABELS.get(a, a)}→{LABELS.get(b, b)} APGR" for a, b in (key.split("->") for key in cross)]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for router in names:
-        row = [router]
-        for name in in_domain:
-            r = in_domain[name].get(router)
-            row += [f"{r['apgr']:.3f} ± {r['apgr_std']:.3f}", _pct(r["cpt50"]), _pct(r["cpt80"])] if r else ["–"] * 3
-        row += [f"{cross[key][router]['apgr']:.3f}" if router in cross[key] else "–" for key in cross]
-        lines.append("| " + " | ".join(row) + " |")
-    settings = results["settings"]
-    lines += [
-        "",
-        f"APGR: mean ± std over {settings['folds']} folds that keep near-duplicate prompts together "
-        "(1 = always-strong quality, 0 = always-weak). CPT(p): share of strong calls needed to "
-        f"recover p of the quality gap. “{JOINT}”: each fold's model also sees the other benchmark "
-        "(the shipped model's recipe). Cross-domain: train on one benchmark, test on all of the other.",
-    ]
+    """Markdown tables of APGR (leave one benchmark out, then in-domain) and latency."""
+    lines = [*leave_one_out_table(results["leave_one_out"]), "", *in_domain_table(results)]
     if "latency" in results:
         lines += ["", *latency_table(results["latency"])]
     return "\n".join(lines)
+
+
+def held_out_summary(
+    by_benchmark: dict[str, dict[str, Any]], names: Sequence[str] | None = None
+) -> dict[str, dict[str, float]]:
+    """router -> mean and worst APGR over the held-out benchmarks (`names`: only those)."""
+    names = [name for name in by_benchmark if names is None or name in names]
+    routers = list(next(iter(by_benchmark.values())))
+    out = {}
+    for router in routers:
+        values = [by_benchmark[name][router]["apgr"] for name in names]
+        out[router] = {"mean": statistics.fmean(values), "worst": min(values)}
+    return out
+
+
+def leave_one_out_table(by_benchmark: dict[str, dict[str, Any]]) -> list[str]:
+    summary = held_out_summary(by_benchmark)
+    code = held_out_summary(by_benchmark, CODE) if set(CODE) <= set(by_benchmark) else None
+    head = ["Router", *(LABELS.get(name, name) for name in by_benchmark), "mean", "worst"]
+    head += ["code mean", "code worst"] if code else []
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for router, stats in summary.items():
+        cells = [f"{by_benchmark[name][router]['apgr']:.3f}" for name in by_benchmark]
+        cells += [f"{stats['mean']:.3f}", f"{stats['worst']:.3f}"]
+        cells += [f"{code[router]['mean']:.3f}", f"{code[router]['worst']:.3f}"] if code else []
+        lines.append(f"| {router} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Leave one benchmark out: APGR on each benchmark of routers trained on the others "
+        "(1 = always-strong quality, 0 = always-weak, 0.5 = random); mean and worst over the held-out benchmarks"
+        + (", and over the two code benchmarks (LiveCodeBench, CRUXEval) alone." if code else "."),
+    ]
+    for label, stats in (("all benchmarks", summary), ("the code benchmarks", code)):
+        if stats is not None:
+            lines.append(_verdict(stats, label))
+    return lines
+
+
+def _verdict(summary: dict[str, dict[str, float]], label: str) -> str:
+    """Which fixed baselines the candidate beats on both mean and worst APGR."""
+    baselines = [name for name in BASELINES if name in summary]
+    if CANDIDATE not in summary or not baselines:
+        return ""
+    mine = summary[CANDIDATE]
+    beaten = [name for name in baselines
+              if mine["mean"] > summary[name]["mean"] and mine["worst"] > summary[name]["worst"]]
+    lost = [name for name in baselines if name not in beaten]
+    verdict = "every fixed baseline"
+    if lost:
+        verdict = f"{len(beaten)} of {len(baselines)} fixed baselines (not: {', '.join(lost)})"
+    return f"\nOn {label}, `{CANDIDATE}` beats {verdict} on both mean and worst APGR."
+
+
+def in_domain_table(results: dict[str, Any]) -> list[str]:
+    in_domain = results["in_domain"]
+    names = list(next(iter(in_domain.values())))
+    head = ["Router (in-domain)", *(f"{LABELS.get(name, name)} APGR" for name in in_domain)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for router in names:
+        cells = [f"{r['apgr']:.3f} ± {r['apgr_std']:.3f}" if (r := in_domain[name].get(router)) else "–"
+                 for name in in_domain]
+        lines.append(f"| {router} | " + " | ".join(cells) + " |")
+    folds = results["settings"]["folds"]
+    lines += [
+        "",
+        f"In-domain: APGR mean ± std over {folds} folds within one benchmark, near-duplicate prompts kept "
+        "in one fold. Not the target: real traffic is not these benchmarks.",
+    ]
+    return lines
 
 
 def latency_table(results: dict[str, dict[str, float]]) -> list[str]:

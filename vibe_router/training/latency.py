@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from vibe_router.request import TurnView, build_view
+from vibe_router.scoring.gain import GainScorer
 from vibe_router.scoring.heuristic import HeuristicScorer
 from vibe_router.scoring.learned import LearnedScorer, LinearModel
 
@@ -56,7 +57,9 @@ def view(text: str) -> TurnView:
 Call = Callable[[str, TurnView], object]
 
 
-def scorer_calls(model: LinearModel, litellm: Callable[[str], float] | None) -> dict[str, Call]:
+def scorer_calls(
+    model: LinearModel, litellm: Callable[[str], float] | None, gain_model: LinearModel | None = None
+) -> dict[str, Call]:
     """name -> call(text, view); each scorer sees what it needs (the view, or raw text)."""
     learned = LearnedScorer(model)
     heuristic = HeuristicScorer()
@@ -64,6 +67,9 @@ def scorer_calls(model: LinearModel, litellm: Callable[[str], float] | None) -> 
         "learned": lambda text, turn: learned.score(turn),
         "seed heuristic": lambda text, turn: heuristic.score(turn),
     }
+    if gain_model is not None:
+        gain = GainScorer(gain_model)
+        calls["gain"] = lambda text, turn: gain.score(turn)
     if litellm is not None:
         calls["LiteLLM complexity heuristic"] = lambda text, turn: litellm(text)
     return calls
@@ -75,6 +81,7 @@ def measure(
     litellm: Callable[[str], float] | None,
     repeat: int = 2000,
     sample: int = 2000,
+    gain_model: LinearModel | None = None,
 ) -> dict[str, dict[str, float]]:
     """p50/p99 per scorer over a sample of prompts, and over one 4,000-character turn."""
     step = max(1, len(prompts) // sample)
@@ -86,7 +93,7 @@ def measure(
     gc.collect()
     gc.freeze()  # the eval's own data is not the scorer's garbage to collect
     try:
-        for name, call in scorer_calls(model, litellm).items():
+        for name, call in scorer_calls(model, litellm, gain_model).items():
             results[name] = {}
             for clock_name, clock in CLOCKS.items():
                 per_prompt = []

@@ -13,9 +13,8 @@ def _panels(results: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str
     panels = []
     for name, routers in results["in_domain"].items():
         panels.append((f"{name.upper()}: {results['settings']['folds']}-fold CV", routers, datasets[name]))
-    for key, routers in results["cross_domain"].items():
-        train, test = key.split("->")
-        panels.append((f"train {train.upper()}, test {test.upper()}", routers, datasets[test]))
+    for name, routers in results.get("leave_one_out", {}).items():
+        panels.append((f"{name.upper()} held out: trained on the others", routers, datasets[name]))
     return panels
 
 

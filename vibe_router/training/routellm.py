@@ -32,13 +32,16 @@ class Example:
     subject: str = ""
     source: str = ""
     label: float | None = None
+    mean_gain: float | None = None  # the gain over several weak/strong pairs, when there are several
 
     @property
     def target(self) -> float:
-        """What the model learns: the label, else (1 + strong - weak) / 2 (0.5 = no gain)."""
+        """What the model learns: the label, else (1 + gain) / 2 (0.5 = no gain), with the
+        gain averaged over the benchmark's pairs when it has several (`mean_gain`)."""
         if self.label is not None:
             return self.label
-        return min(1.0, max(0.0, (1.0 + self.gain) / 2))
+        gain = self.gain if self.mean_gain is None else self.mean_gain
+        return min(1.0, max(0.0, (1.0 + gain) / 2))
 
     @property
     def gain(self) -> float:
