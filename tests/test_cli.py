@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -313,3 +314,18 @@ def test_parse_input(raw: str, body: dict[str, Any]) -> None:
 def test_parse_input_rejects_broken_json(raw: str) -> None:
     with pytest.raises(ValueError):
         parse_input(raw)
+
+
+def test_the_readmes_score_table_is_what_score_prints() -> None:
+    """Every row of the README's table: `vibe-router score` on the shipped config gives that score and pool."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([^`]+)` \| ([0-9.−-]+) \| (pool-[\w-]+) \|$", readme, re.M)
+    assert len(rows) == 4
+    lines = "".join(json.dumps({"model": "auto-chat", "messages": [{"role": "user", "content": text}]}) + "\n"
+                    for text, _, _ in rows)
+    out = io.StringIO()
+    shipped = str(ROOT / "config_final.yaml")
+    assert cmd_score(build_parser().parse_args(["score", "--config", shipped]), io.StringIO(lines), out) == 0
+    printed = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(f"{d['score']:g}", d["pool"]) for d in printed] == [(score.replace("−", "-"), pool)
+                                                                 for _, score, pool in rows]
