@@ -180,6 +180,10 @@ def check_plugin(ctx: Context) -> None:
         return ctx.add("skip", "plugin", "not built: the routing policy did not load")
     saved = os.environ.get("VIBE_ROUTER_CONFIG")
     os.environ["VIBE_ROUTER_CONFIG"] = str(ctx.config_path.resolve())
+    master_key = ctx.settings.host("LITELLM_MASTER_KEY")  # as the proxy has it: session labels are keyed by it
+    key_added = bool(master_key) and "LITELLM_MASTER_KEY" not in os.environ
+    if key_added:
+        os.environ["LITELLM_MASTER_KEY"] = master_key
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("LITELLM_TELEMETRY_DISABLED", "true")
     logger = logging.getLogger("vibe_router")
@@ -199,6 +203,8 @@ def check_plugin(ctx: Context) -> None:
         os.environ.pop("VIBE_ROUTER_CONFIG")
         if saved is not None:
             os.environ["VIBE_ROUTER_CONFIG"] = saved
+        if key_added:
+            os.environ.pop("LITELLM_MASTER_KEY")
     cls = type(instance)
     if "async_pre_call_hook" not in vars(cls):
         ctx.add("fail", "plugin", f"{cls.__name__} inherits async_pre_call_hook; LiteLLM only dispatches "
