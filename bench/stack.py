@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from tests.support.stack import pool_env
 VARIANTS = ("with", "without")
 CONTROL = "control"  # a second proxy without the plugin: the A/A comparison shows the noise floor
 PLUGIN_LOADED = "plugin loaded"
+PLUGIN_LOG_SECONDS = 15.0
 DECISION_MS = re.compile(r"ROUTING DECISION .*? decision_ms=([0-9.]+)")
 # Variables that would make the two proxies differ (shared Redis for the plugin only).
 UNSHARED_ENV = ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD")
@@ -170,7 +172,12 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
         Stack(upstream, proxies).stop()
         raise
     stack = Stack(upstream, proxies, gc_logs, clocks)
-    loaded = {variant: PLUGIN_LOADED in proxy.log_text() for variant, proxy in proxies.items()}
+    deadline = time.monotonic() + PLUGIN_LOG_SECONDS  # a loaded host may answer health before the line is read
+    while True:
+        loaded = {variant: PLUGIN_LOADED in proxy.log_text() for variant, proxy in proxies.items()}
+        if loaded.get("with") or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     if loaded != {variant: variant == "with" for variant in proxies}:
         stack.stop()
         raise RuntimeError(f"expected the plugin loaded only in 'with', got {loaded}")

@@ -284,7 +284,7 @@ def _sync_redis(config: RouterConfig) -> Callable[[], Any]:
     def client() -> Any:
         if not made:
             connection = config.redis.connection or RedisConnection(url="redis://127.0.0.1:6379/0")
-            made.append(sync_client(connection, CAPTURE_REDIS_TIMEOUT_S))
+            made.append(sync_client(connection, CAPTURE_REDIS_TIMEOUT_S, retries=False))  # a drop, not a stall
         return made[0]
 
     return client

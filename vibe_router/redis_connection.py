@@ -93,11 +93,19 @@ def async_client(connection: RedisConnection, timeout_s: float) -> Any:
     return redis_asyncio.Redis(**connection.client_arguments(), **options)
 
 
-def sync_client(connection: RedisConnection, timeout_s: float) -> Any:
-    """A blocking redis client (the CLI's), same target and credentials."""
+def sync_client(connection: RedisConnection, timeout_s: float, retries: bool = True) -> Any:
+    """A blocking redis client (the CLI's, the capture writer's), same target and credentials.
+
+    `retries=False`: one attempt per call (redis-py otherwise retries a failed call with backoff).
+    """
     import redis
 
-    options = {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s}
+    options: dict[str, Any] = {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s}
+    if not retries:
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        options["retry"] = Retry(NoBackoff(), 0)
     if connection.url is not None:
         return redis.Redis.from_url(connection.url, **options)
     return redis.Redis(**connection.client_arguments(), **options)
