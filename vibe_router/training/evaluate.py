@@ -96,14 +96,23 @@ def _aggregate(runs: list[tuple[dict[str, float], list[float]]]) -> dict[str, An
 
 
 def cross_validate(routers: Sequence[Router], data: Dataset, show: bool = True) -> dict[str, dict[str, Any]]:
-    """k-fold CV within one benchmark."""
+    """k-fold CV within one benchmark; a fold whose held-out rows have no quality gap (nothing to
+    route: the strong tier no better on average) is left out, which small labelled sets can meet."""
     k = max(data.folds) + 1
+    usable = [fold for fold in range(k) if _has_gap(data.take(data.split(fold)[1])[0])]
+    if not usable:
+        raise ValueError(f"{data.name}: in no fold is the strong tier better than the weak one: nothing to route")
     runs: dict[str, list[tuple[dict[str, float], list[float]]]] = {router.name: [] for router in routers}
-    jobs = [(fold, router) for fold in range(k) for router in routers]
+    jobs = [(fold, router) for fold in usable for router in routers]
     for fold, router in progress(jobs, len(jobs), f"{data.name} CV", show):
         train_idx, test_idx = data.split(fold)
         runs[router.name].append(_score_router(router, data.take(train_idx), data.take(test_idx)))
     return {name: _aggregate(result) for name, result in runs.items()}
+
+
+def _has_gap(examples: Sequence[Example]) -> bool:
+    return bool(examples) and statistics.fmean(e.strong_score for e in examples) > statistics.fmean(
+        e.weak_score for e in examples)
 
 
 def leave_one_out(

@@ -21,7 +21,7 @@ from vibe_router.training.train import TrainOptions
 
 def run_source_eval(path: Path, folds: int, seed: int, options: TrainOptions, show: bool = True,
                     with_litellm: bool = True) -> dict[str, Any]:
-    examples = load_jsonl(path)
+    examples = sorted(load_jsonl(path), key=lambda example: example.prompt)  # folds independent of row order
     if len(examples) < 2 * folds:
         raise DataError(f"{path}: {len(examples)} rows is too few for {folds} folds (at least {2 * folds})")
     if not any(example.gain for example in examples):
@@ -49,7 +49,9 @@ def render_source_table(results: dict[str, Any]) -> str:
     for router, result in routers.items():
         lines.append(f"| {router} | {result['apgr']:.3f} ± {result['apgr_std']:.3f} | {100 * result['cpt50']:.1f}% "
                      f"| {100 * result['cpt80']:.1f}% |")
+    used = len(next(iter(routers.values()))["folds"])
     lines += ["", f"{rows['prompts']} labelled rows ({rows['near_duplicate_groups']} groups of near-duplicates), "
-              f"{settings['folds']}-fold held-out; weak pool quality {rows['weak_accuracy']:.3f}, strong "
+              f"{settings['folds']}-fold held-out ({used} folds with a quality gap to route); weak pool quality "
+              f"{rows['weak_accuracy']:.3f}, strong "
               f"{rows['strong_accuracy']:.3f}. APGR: 0 = always weak, 1 = always strong, 0.5 = random order."]
     return "\n".join(lines)
