@@ -177,6 +177,15 @@ class Capture:
         time.sleep(0.05)
 
 
+def outcome_of(outcome: str, kwargs: dict, logged: dict, served: Any, latency_ms: float) -> dict[str, Any]:
+    """What a captured turn keeps of how it went (no key, no header, no response text)."""
+    exception = kwargs.get("exception")
+    return {"status": outcome.lower(), "served_by": served, "latency_ms": round(latency_ms),
+            "prompt_tokens": logged.get("prompt_tokens"), "completion_tokens": logged.get("completion_tokens"),
+            "response_cost": logged.get("response_cost"),
+            "error": type(exception).__name__ if exception is not None else None}
+
+
 def _replica() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 

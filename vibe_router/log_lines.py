@@ -1,4 +1,4 @@
-"""The router's two per-request log lines, as text and as JSON fields, and a capture's outcome."""
+"""The router's two per-request log lines, as text and as JSON fields."""
 
 from __future__ import annotations
 
@@ -37,12 +37,3 @@ def outcome_line(outcome: str, record: dict, served: Any, latency_ms: float) -> 
 def outcome_json(outcome: str, record: dict, served: Any, latency_ms: float) -> dict:
     return {"message": outcome, "virtual_model": record.get("virtual_model"), "pool": record.get("pool"),
             "served_by": served, "latency_ms": round(latency_ms)}
-
-
-def capture_outcome(outcome: str, kwargs: dict, logged: dict, served: Any, latency_ms: float) -> dict[str, Any]:
-    """What a captured turn keeps of how it went (no key, no header, no response text)."""
-    exception = kwargs.get("exception")
-    return {"status": outcome.lower(), "served_by": served, "latency_ms": round(latency_ms),
-            "prompt_tokens": logged.get("prompt_tokens"), "completion_tokens": logged.get("completion_tokens"),
-            "response_cost": logged.get("response_cost"),
-            "error": type(exception).__name__ if exception is not None else None}

@@ -22,6 +22,16 @@ PER_MODEL_COUNTERS = {
 }
 
 
+def add_fields(totals: dict[str, dict[str, float]], virtual_model: str, fields: Mapping[str, float]) -> None:
+    """Add counter increments to a virtual model's totals (the router's batches and these metrics alike)."""
+    found = totals.get(virtual_model)
+    if found is None:
+        totals[virtual_model] = dict(fields)
+        return
+    for name, amount in fields.items():
+        found[name] = found.get(name, 0) + amount
+
+
 class RouterMetrics:
     """Cumulative counts of one proxy process, read by the collector at scrape time."""
 
@@ -34,9 +44,7 @@ class RouterMetrics:
     def add_counts(self, batch: Mapping[str, Mapping[str, float]]) -> None:
         """Add one flushed batch of the router's counters ({virtual model: {field: amount}})."""
         for virtual_model, fields in batch.items():
-            totals = self.counts.setdefault(virtual_model, {})
-            for field, amount in fields.items():
-                totals[field] = totals.get(field, 0) + amount
+            add_fields(self.counts, virtual_model, fields)
 
     def observe_decision(self, seconds: float) -> None:
         self.latency_buckets[bisect_left(DECISION_BUCKETS_SECONDS, seconds)] += 1

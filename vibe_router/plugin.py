@@ -20,10 +20,10 @@ from fastapi import HTTPException
 from litellm.integrations.custom_logger import CustomLogger
 
 from vibe_router import logs, metrics, pricing
-from vibe_router.capture import Capture
+from vibe_router.capture import Capture, outcome_of
 from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_config_path
 from vibe_router.config_conversation import Price
-from vibe_router.log_lines import capture_outcome, decision_json, decision_line, outcome_json, outcome_line
+from vibe_router.log_lines import decision_json, decision_line, outcome_json, outcome_line
 from vibe_router.logs import log, preview, request_line
 from vibe_router.overrides import Caller
 from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
@@ -186,7 +186,7 @@ class VibeRouter(CustomLogger):
             request_line(logging.INFO if outcome == "SUCCESS" else logging.WARNING,
                          outcome_json if litellm.json_logs else outcome_line, outcome, record, served, latency_ms)
             if record.get("capture"):
-                self.capture.finish(record["capture"], capture_outcome(outcome, kwargs, logged, served, latency_ms))
+                self.capture.finish(record["capture"], outcome_of(outcome, kwargs, logged, served, latency_ms))
             if outcome == "SUCCESS":
                 fields: dict[str, float] = {
                     f"tokens_in:{served}": int(logged.get("prompt_tokens") or 0),

@@ -11,7 +11,7 @@ from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.headers import lowercase_headers
 from vibe_router.health import PoolHealth
 from vibe_router.logs import log
-from vibe_router.metrics import RouterMetrics
+from vibe_router.metrics import RouterMetrics, add_fields
 from vibe_router.overrides import Caller, requested_override, strip_tags
 from vibe_router.policy import Decision, Policy, with_tier
 from vibe_router.request import TurnView
@@ -155,7 +155,7 @@ class Router:
 
     def count_fields(self, virtual_model: str, fields: Mapping[str, float]) -> None:
         """Queue counter increments; they reach the store in one batch per flush interval."""
-        _add(self._pending, virtual_model, fields)
+        add_fields(self._pending, virtual_model, fields)
         if self._flush_scheduled:
             return
         try:
@@ -180,7 +180,7 @@ class Router:
         unwritten = {virtual_model: pending for virtual_model, pending in self._take_pending().items()
                      if not await self.store.count(self.stats_key(virtual_model), pending)}
         for virtual_model, pending in unwritten.items():
-            _add(self._retry, virtual_model, pending)
+            add_fields(self._retry, virtual_model, pending)
         if unwritten and not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_later(COUNTER_FLUSH_SECONDS, self._schedule_flush)
@@ -191,15 +191,7 @@ class Router:
         self.metrics.add_counts(pending)
         retry, self._retry = self._retry, {}
         for virtual_model, fields in retry.items():
-            _add(pending, virtual_model, fields)
+            add_fields(pending, virtual_model, fields)
         self._flush_scheduled = False
         return pending
 
-
-def _add(totals: dict[str, dict[str, float]], virtual_model: str, fields: Mapping[str, float]) -> None:
-    found = totals.get(virtual_model)
-    if found is None:
-        totals[virtual_model] = dict(fields)
-        return
-    for name, amount in fields.items():
-        found[name] = found.get(name, 0) + amount
