@@ -90,9 +90,12 @@ def run(routers: tuple[Router, Router], scenario: Awaitable[T]) -> T:
     return asyncio.run(closing())
 
 
-async def turn(routers: tuple[Router, Router], ledger: Ledger, session: str, index: int, text: str) -> None:
+async def turn(routers: tuple[Router, Router], ledger: Ledger, session: str, index: int, text: str,
+               history: list[dict[str, str]] | None = None) -> None:
+    """One request to replica `index % 2`: the newest message alone, or after `history`."""
     replica = index % 2
-    body = {"model": "auto-chat", "messages": [{"role": "user", "content": f"{text} ({index})"}]}
+    messages = [*(history or []), {"role": "user", "content": f"{text} ({index})"}]
+    body = {"model": "auto-chat", "messages": messages}
     routed = await routers[replica].route(RouteRequest("chat", body, {"x-session-id": session}))
     assert routed is not None
     ledger.add(session, replica, routed.decision.tier_index)
@@ -241,6 +244,62 @@ def test_an_escalation_made_while_redis_was_dead_reaches_the_other_replica(
 
     run(routers, scenario())
     assert [tier for _, tier in ledger.served["outage"]] == [0, 1, 1]
+
+
+def test_a_session_escalated_on_one_replica_while_redis_is_dead_stays_up_on_the_other(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With Redis dead, replica 1 cannot know that replica 0 escalated the session: a request whose
+    body shows earlier turns is served at the highest tier (`sticky:unknown`), never below. A
+    request that starts a conversation is still judged on its own text."""
+    routers = replicas(replica_config(tmp_path), redis_server.url, monkeypatch)
+    ledger = Ledger()
+    history: list[dict[str, str]] = []
+
+    async def say(index: int, text: str) -> None:
+        await turn(routers, ledger, "split", index, text, history)
+        history.extend([{"role": "user", "content": f"{text} ({index})"}, {"role": "assistant", "content": "ok"}])
+
+    async def scenario() -> None:
+        await say(1, SIMPLE)  # replica 1 holds the session at the cheap tier
+        redis_server.kill()
+        await say(0, COMPLEX)  # replica 0 escalates; replica 1 cannot hear of it
+        await say(1, SIMPLE)
+        await turn(routers, ledger, "new", 1, SIMPLE)
+
+    run(routers, scenario())
+    assert [tier for _, tier in ledger.served["split"]] == [0, 1, 1]
+    assert [tier for _, tier in ledger.served["new"]] == [0]
+
+
+def test_while_redis_is_dead_a_continuing_session_is_served_at_the_highest_tier(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`sticky:unknown` says why; the tier is held (and written back), so the session does not come
+    down when Redis answers again."""
+    routers = replicas(replica_config(tmp_path), redis_server.url, monkeypatch)
+    decisions: list[Any] = []
+    messages: list[dict[str, str]] = []
+
+    async def ask(replica: int, text: str) -> None:
+        messages.append({"role": "user", "content": text})
+        body = {"model": "auto-chat", "messages": list(messages)}
+        routed = await routers[replica].route(RouteRequest("chat", body, {"x-session-id": "unknown"}))
+        assert routed is not None
+        decisions.append(routed.decision)
+        messages.append({"role": "assistant", "content": "ok"})
+
+    async def scenario() -> None:
+        await ask(0, SIMPLE)
+        redis_server.kill()
+        await ask(0, SIMPLE)
+        redis_server.start()
+        await asyncio.sleep(1.5)  # replica 0 writes the tier back by itself
+        await ask(1, SIMPLE)
+
+    run(routers, scenario())
+    assert [(d.tier_index, d.decided_by) for d in decisions] == [
+        (0, "score"), (1, "sticky:unknown"), (1, "sticky:escalate_only")]
 
 
 def test_a_restart_between_two_requests_is_noticed_and_every_held_session_written_back(

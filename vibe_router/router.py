@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from vibe_router.config import RouterConfig, VirtualModel
 from vibe_router.headers import lowercase_headers
 from vibe_router.health import PoolHealth
+from vibe_router.local_store import UNKNOWN
 from vibe_router.logs import log
 from vibe_router.metrics import RouterMetrics, add_fields
 from vibe_router.overrides import Caller, requested_override, strip_tags
@@ -126,8 +127,17 @@ class Router:
         # A thinking minimum is a floor: it may raise a session, never be lowered by it.
         mode = "first" if keeps_state or (sticky.mode == "pin" and decision.decided_by == "score") else "max"
         key = self.store.key("session", virtual.name, digest[:32])
-        index, _ = await self.store.apply_tier(key, mode, decision.tier_index, sticky.ttl_seconds)
-        if keeps_state:
+        # Without Redis, a session with earlier turns (its body shows them) may have reached any
+        # tier on another replica.
+        had_turns = turn.turns > 1 or turn.continuation or turn.carries_reasoning
+        # A pin this replica knows holds on every replica (only a thinking minimum raises one);
+        # an escalation may have happened anywhere.
+        pinned_here = sticky.mode == "pin" and self.store.local.floor(key) != UNKNOWN
+        if_unknown = len(virtual.tiers) - 1 if had_turns and not pinned_here else UNKNOWN
+        index, source = await self.store.apply_tier(key, mode, decision.tier_index, sticky.ttl_seconds, if_unknown)
+        if source == "assumed":
+            why, note = "sticky:unknown", f"scored {decision.tier} ({decision.score:g}), Redis did not answer"
+        elif keeps_state:
             why = "continuation" if turn.continuation else "reasoning"
             note = "tool result: kept the session's tier" if turn.continuation else "carries reasoning from its pool"
         elif index != decision.tier_index:

@@ -6,9 +6,11 @@ serves it and whatever Redis does.
 - Redis keeps the tier as an atomic maximum (the Lua script below); no path overwrites it.
 - Every call passes this replica's floor (the highest tier it has served or seen for the
   session), so Redis never answers lower than what this replica knows.
-- A Redis call that fails or times out is "unknown", not "lower": the replica decides from
-  its floor and the request's own tier, and writes that decision back (as a maximum) as soon
-  as Redis answers again, from a background task that does not wait for the next request.
+- A Redis call that fails or times out is "unknown", not "lower". A session that already had
+  turns may have reached the highest tier on another replica, so it is served there (the caller
+  says so with `if_unknown`); a new session is decided from its own tier. Either decision is
+  written back (as a maximum) as soon as Redis answers again, from a background task that does
+  not wait for the next request.
 - Redis that lost its data (a restart without persistence) is noticed by its epoch key: the
   replica then writes back every session it still holds.
 
@@ -101,8 +103,14 @@ class SessionStore:
     def key(self, *parts: str) -> str:
         return self.settings.key_prefix + ":".join(parts)
 
-    async def apply_tier(self, key: str, mode: str, proposed: int, ttl: float) -> tuple[int, str]:
-        """The tier in force for a session after this request, and which store answered."""
+    async def apply_tier(
+        self, key: str, mode: str, proposed: int, ttl: float, if_unknown: int = UNKNOWN
+    ) -> tuple[int, str]:
+        """The tier in force for a session after this request, and which store answered.
+
+        `if_unknown`: the tier the session may have reached on another replica, taken when Redis
+        cannot say (a session that already had turns: the highest tier). The answer is then
+        "assumed" when that raised it, "local" otherwise, and "redis" when Redis answered."""
         if self.shared and not self._down:
             try:
                 script = self._connect()
@@ -115,13 +123,16 @@ class SessionStore:
                 self._answered(answer[1])
                 return self.local.remember(key, tier, ttl), "redis"
         tier = self.local.apply_tier(key, mode, proposed, ttl)
+        source = "local"
+        if self.shared and if_unknown > tier:
+            tier, source = self.local.remember(key, if_unknown, ttl), "assumed"
         if self.shared:
             self._unsynced.pop(key, None)
             self._unsynced[key] = None
             while len(self._unsynced) > self.settings.local_max_sessions:
                 self._unsynced.popitem(last=False)
             self._heal_soon()
-        return tier, "local"
+        return tier, source
 
     async def count(self, key: str, fields: dict[str, float]) -> bool:
         """Add to a counter hash; False when the shared store should have taken it but could not."""
