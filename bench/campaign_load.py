@@ -31,6 +31,7 @@ WIRE = {  # endpoint -> (path, virtual model)
     "messages": ("/v1/messages", "auto-claude"),
     "responses": ("/v1/responses", "auto-codex"),
 }
+SESSION_DECISIONS = ("score", "sticky:", "continuation", "reasoning", "scenario:thinking")
 ENDPOINT_WEIGHTS = {"chat": 0.4, "messages": 0.3, "responses": 0.3}
 STREAM_END = {"chat": b"[DONE]", "messages": b"message_stop", "responses": b"response.completed"}
 ASSISTANT_REPLY = "done."
@@ -136,9 +137,17 @@ def send(client: httpx.Client, target: Target, session: Session, turn: int, reco
     except httpx.HTTPError as exc:
         record.error, record.detail = type(exc).__name__, str(exc)[:200]
     record.latency_ms = (time.monotonic() - started) * 1000
-    if record.tier == "standard":
+    if record.tier == "standard" and session_decision(record):
         session.escalated = True
     return record
+
+
+def session_decision(record: RequestRecord) -> bool:
+    """Decided by the session's tier (score or stickiness), not by something that bypasses it.
+
+    A pool skipped for health, an override or a scenario's own tier is not an escalation of the
+    session, and the session's own tier applies again after it (docs/sessions.md)."""
+    return (record.decided_by or "").startswith(SESSION_DECISIONS)
 
 
 def warm_up(targets: list[Target], client_timeout: float) -> None:

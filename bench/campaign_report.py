@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.campaign_load import RequestRecord
+from bench.campaign_load import RequestRecord, session_decision
 from bench.report import fmt, percentile
 
 
@@ -136,8 +136,9 @@ def count_records(records: list[RequestRecord], broken: set[str], topology: Topo
 
 
 def served_below_reached(record: RequestRecord) -> bool:
-    """Decided cheap after its session had reached standard (the campaign is far shorter than the TTL)."""
-    return record.escalated_before and record.tier == "cheap"
+    """Decided cheap by its session after the session had reached standard (the campaign is far
+    shorter than the TTL)."""
+    return record.escalated_before and record.tier == "cheap" and session_decision(record)
 
 
 def summarize_phase(phase: PhaseResult, records: list[RequestRecord], topology: Topology) -> dict[str, Any]:

@@ -63,14 +63,16 @@ def make_report(work: Path) -> Path:
     return Path(page)
 
 
-def screenshot(page: Path, out: Path) -> None:
+def screenshot(page: Path | str, out: Path, size: str = "1000,1300", wait_ms: int = 0) -> None:
+    """Headless Chromium's screenshot of a file or a URL; `wait_ms` lets the page's scripts fetch and draw."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        raise SystemExit("report_screenshot: Chromium is missing (Debian: apt-get install -y chromium)")
+        raise SystemExit("screenshot: Chromium is missing (Debian: apt-get install -y chromium)")
+    target = page.resolve().as_uri() if isinstance(page, Path) else page
+    waiting = [f"--virtual-time-budget={wait_ms}"] if wait_ms else []
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1000,1300",
-                        f"--screenshot={out.resolve()}", page.resolve().as_uri()],
-                       capture_output=True, timeout=120, check=True)
+        subprocess.run([chromium, *CHROMIUM_FLAGS, *waiting, f"--user-data-dir={profile}", f"--window-size={size}",
+                        f"--screenshot={out.resolve()}", target], capture_output=True, timeout=120, check=True)
 
 
 def main(argv: list[str] | None = None) -> int:
