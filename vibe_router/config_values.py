@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -51,6 +51,7 @@ class Section(BaseModel):
     """A mapping of known keys (null is an empty one), strictly typed; frozen once read."""
 
     model_config = ConfigDict(strict=True, frozen=True)
+    unknown_key: ClassVar[str] = "unknown key (expected one of: {known})"
 
     @model_validator(mode="before")
     @classmethod
@@ -61,7 +62,7 @@ class Section(BaseModel):
             raise PydanticCustomError("mapping", "must be a mapping, got {kind}", {"kind": type(value).__name__})
         for name in value:
             if name not in cls.model_fields:
-                raise PydanticCustomError("unknown_key", "unknown key (expected one of: {known})",
+                raise PydanticCustomError("unknown_key", cls.unknown_key,
                                           {"at": name, "known": ", ".join(sorted(cls.model_fields))})
         return value
 
