@@ -42,11 +42,10 @@ CONFIG_ENV = "VIBE_ROUTER_CONFIG"
 DEFAULT_CONFIG_FILE = "config_final.yaml"
 
 
-@dataclass(frozen=True)
-class Tier:
-    name: str
-    pool: str
-    min_score: float | None = None
+class Tier(Section):
+    name: Annotated[Text, worded("each tier needs a name")] = required()
+    pool: Annotated[str, worded("unknown pool {got}: not a model_name in model_list")] = required()
+    min_score: Finite | None = None
 
 
 @dataclass(frozen=True)
@@ -131,16 +130,10 @@ def load_config(path: str | os.PathLike[str]) -> RouterConfig:
     return parse_config(document, source=str(path))
 
 
-class TierSpec(Section):
-    name: str | None = None
-    pool: str | None = None
-    min_score: Finite | None = None
-
-
 class VirtualModelSpec(Section):
     scorer: Annotated[Text, worded("must be the name of a scorer")] = "heuristic"
     scorer_settings: dict[str, Any] | None = None
-    tiers: list[TierSpec] = required()
+    tiers: list[Tier] = required()
     sticky: StickySpec = StickySpec()
     scenarios: ScenariosSpec = ScenariosSpec()
     shadow: bool | None = None  # the section's `shadow` when not given
@@ -157,10 +150,8 @@ class VirtualModelSpec(Section):
         """Named tiers on physical pools, thresholds rising; scenarios aimed at a tier or a physical pool."""
         pools, virtual = info.context["pools"], info.context["virtual"]
         for index, tier in enumerate(self.tiers):
-            at, earlier = f"tiers[{index}]", self.tiers[:index]
-            if not tier.name:
-                raise fail("each tier needs a name", f"{at}.name")
-            if tier.name in (other.name for other in earlier):
+            at, previous = f"tiers[{index}]", self.tiers[index - 1].min_score if index else None
+            if tier.name in self.tier_names[:index]:
                 raise fail(f"duplicate tier name {tier.name!r}", f"{at}.name")
             if tier.pool in virtual:
                 raise fail(f"{tier.pool!r} is a virtual model, not a physical pool", f"{at}.pool")
@@ -170,15 +161,14 @@ class VirtualModelSpec(Section):
                 raise fail("the first (cheapest) tier takes every score: remove min_score", f"{at}.min_score")
             if index and tier.min_score is None:
                 raise fail("must be a finite number, got None", f"{at}.min_score")
-            previous = earlier[-1].min_score if earlier else None
-            if previous is not None and tier.min_score is not None and tier.min_score <= previous:
+            if previous is not None and tier.min_score <= previous:
                 raise fail(f"thresholds must rise tier by tier ({tier.min_score} <= {previous})", f"{at}.min_score")
         self.scenarios.check("scenarios", self.tier_names, set(pools) - virtual)
         return self
 
     @property
     def tier_names(self) -> list[str]:
-        return [str(tier.name) for tier in self.tiers]
+        return [tier.name for tier in self.tiers]
 
 
 class RouterSpec(Section):
@@ -260,7 +250,7 @@ def _virtual_model(name: str, spec: VirtualModelSpec, section: RouterSpec, physi
     key = f"{SECTION}.virtual_models.{name}"
     return VirtualModel(
         name=name,
-        tiers=tuple(Tier(str(tier.name), str(tier.pool), tier.min_score) for tier in spec.tiers),
+        tiers=tuple(spec.tiers),
         scorer=_scorer(spec.scorer, spec.scorer_settings or {}, section.scorers or {}, key),
         scorer_name=spec.scorer,
         sticky=Sticky(spec.sticky.mode, spec.sticky.ttl_seconds),

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WrapValidator, model_validator
 from pydantic_core import PydanticCustomError
 
 Whole = Annotated[int, Field(gt=0)]  # a positive whole number
@@ -80,7 +73,7 @@ def fail(message: str, at: str | None = None) -> PydanticCustomError:
 def worded(message: str) -> WrapValidator:
     """Annotates a type: any error of its value is `message` (`{got}`: the value's repr)."""
 
-    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    def check(value: Any, handler: Callable[[Any], Any]) -> Any:
         try:
             return handler(value)
         except ValidationError:
