@@ -9,7 +9,7 @@ from pathlib import Path
 
 from vibe_router.config import RouterSpec
 from vibe_router.config_values import Section
-from vibe_router.scoring.heuristic import HeuristicSettings
+from vibe_router.scoring.heuristic import HeuristicSection
 from vibe_router.scoring.learned import LearnedSettings
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -50,5 +50,5 @@ def test_every_nested_key_is_documented() -> None:
 
 
 def test_every_scorer_setting_is_in_the_configuration_table() -> None:
-    settings = [*HeuristicSettings.model_fields, *LearnedSettings.model_fields]
+    settings = [*HeuristicSection.model_fields, *LearnedSettings.model_fields]
     assert [name for name in settings if not documented(name, CONFIGURATION)] == []

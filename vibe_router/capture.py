@@ -21,12 +21,13 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
-from vibe_router.config_values import Finite, Section, Text, Whole, fail, parse
+from vibe_router.config_values import Finite, Text, Whole, fail, parse, section_of
 from vibe_router.logs import log
 
 NEW_TURN_DECISIONS = ("score", "sticky:", "override:", "scenario:thinking", "scenario:long_context",
@@ -38,7 +39,8 @@ PENDING_MAX = 4096  # started records waiting for their outcome; the oldest are 
 PENDING_SECONDS = 900.0
 
 
-class CaptureSettings(Section):
+@dataclass(frozen=True)
+class CaptureSettings:  # the annotations are the checks of its config section
     enabled: bool = False
     sample: Annotated[Finite, Field(ge=0)] = 1.0
     directory: Text | None = None
@@ -48,6 +50,8 @@ class CaptureSettings(Section):
     max_records: Whole = 100_000  # the stream's approximate length
     keep_text: bool = True
 
+
+class CaptureSection(section_of(CaptureSettings)):
     @field_validator("sample")
     @classmethod
     def _share(cls, sample: float) -> float:
@@ -56,14 +60,14 @@ class CaptureSettings(Section):
         return sample
 
     @model_validator(mode="after")
-    def _somewhere(self) -> CaptureSettings:
+    def _somewhere(self) -> CaptureSection:
         if self.enabled and not (self.directory or self.redis_stream):
             raise fail("enabled, but neither directory nor redis_stream says where records go")
         return self
 
 
 def parse_capture(value: Any, key: str) -> CaptureSettings:
-    return parse(CaptureSettings, value, key)
+    return CaptureSettings(**dict(parse(CaptureSection, value, key)))
 
 
 def is_new_human_turn(decided_by: str, continuation: bool, carries_reasoning: bool) -> bool:

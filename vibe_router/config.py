@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import ValidationInfo, field_validator, model_validator
 
-from vibe_router.capture import CaptureSettings
+from vibe_router.capture import CaptureSection, CaptureSettings
 from vibe_router.config_conversation import (
     OverridesSpec,
     Price,
@@ -22,12 +22,24 @@ from vibe_router.config_conversation import (
     SessionLabels,
     SessionsSpec,
     Sticky,
-    StickySpec,
+    StickySection,
     session_labels,
 )
 from vibe_router.config_scenarios import ScenariosSpec
-from vibe_router.config_values import ConfigError, Finite, Names, Section, Text, Whole, fail, parse, required, worded
-from vibe_router.health import HealthSettings
+from vibe_router.config_values import (
+    ConfigError,
+    Finite,
+    Names,
+    Section,
+    Text,
+    Whole,
+    fail,
+    parse,
+    required,
+    section_of,
+    worded,
+)
+from vibe_router.health import HealthSection, HealthSettings
 from vibe_router.overrides import OverrideSettings
 from vibe_router.request import DEFAULT_MAX_TEXT_CHARS
 from vibe_router.scenarios import Scenarios
@@ -42,10 +54,14 @@ CONFIG_ENV = "VIBE_ROUTER_CONFIG"
 DEFAULT_CONFIG_FILE = "config_final.yaml"
 
 
-class Tier(Section):
-    name: Annotated[Text, worded("each tier needs a name")] = required()
-    pool: Annotated[str, worded("unknown pool {got}: not a model_name in model_list")] = required()
+@dataclass(frozen=True)
+class Tier:  # the annotations are the checks of its config section
+    name: Annotated[Text, worded("each tier needs a name")]
+    pool: Annotated[str, worded("unknown pool {got}: not a model_name in model_list")]
     min_score: Finite | None = None
+
+
+TierSection = section_of(Tier)
 
 
 @dataclass(frozen=True)
@@ -133,8 +149,8 @@ def load_config(path: str | os.PathLike[str]) -> RouterConfig:
 class VirtualModelSpec(Section):
     scorer: Annotated[Text, worded("must be the name of a scorer")] = "heuristic"
     scorer_settings: dict[str, Any] | None = None
-    tiers: list[Tier] = required()
-    sticky: StickySpec = StickySpec()
+    tiers: list[TierSection] = required()
+    sticky: StickySection = StickySection()
     scenarios: ScenariosSpec = ScenariosSpec()
     shadow: bool | None = None  # the section's `shadow` when not given
 
@@ -185,8 +201,8 @@ class RouterSpec(Section):
     redis: RedisSpec = RedisSpec()
     prices: dict[str, PriceSpec] | None = None
     shadow: bool = False
-    capture: CaptureSettings = CaptureSettings()
-    health: HealthSettings = HealthSettings()
+    capture: CaptureSection = CaptureSection()
+    health: HealthSection = HealthSection()
 
     @model_validator(mode="after")
     def _names(self, info: ValidationInfo) -> RouterSpec:
@@ -236,8 +252,8 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
         session_labels=session_labels(spec.sessions, f"{SECTION}.sessions", document),
         overrides=spec.overrides.build(),
         redis=spec.redis.build(f"{SECTION}.redis"),
-        capture=spec.capture,
-        health=spec.health,
+        capture=CaptureSettings(**dict(spec.capture)),
+        health=HealthSettings(**dict(spec.health)),
         prices={pool: Price(price.input, price.output) for pool, price in (spec.prices or {}).items()},
         source=source,
         deployments=_deployments(document),
@@ -250,10 +266,10 @@ def _virtual_model(name: str, spec: VirtualModelSpec, section: RouterSpec, physi
     key = f"{SECTION}.virtual_models.{name}"
     return VirtualModel(
         name=name,
-        tiers=tuple(spec.tiers),
+        tiers=tuple(Tier(**dict(tier)) for tier in spec.tiers),
         scorer=_scorer(spec.scorer, spec.scorer_settings or {}, section.scorers or {}, key),
         scorer_name=spec.scorer,
-        sticky=Sticky(spec.sticky.mode, spec.sticky.ttl_seconds),
+        sticky=Sticky(**dict(spec.sticky)),
         scenarios=spec.scenarios.check(f"{key}.scenarios", spec.tier_names, physical),
         shadow=section.shadow if spec.shadow is None else spec.shadow,
     )

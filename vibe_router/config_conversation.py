@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from vibe_router.config_values import ConfigError, Finite, NameSet, Section, Text, Whole, parse, required
+from vibe_router.config_values import ConfigError, Finite, NameSet, Section, Text, Whole, parse, required, section_of
 from vibe_router.overrides import DEFAULT_HEADER, OverrideSettings
 from vibe_router.redis_connection import RedisConnection
 from vibe_router.session_id import label_key
@@ -33,9 +33,12 @@ class SessionLabels:
 
 
 @dataclass(frozen=True)
-class Sticky:
-    mode: str = "escalate_only"
-    ttl_seconds: float = 1800.0
+class Sticky:  # the annotations are the checks of its config section
+    mode: Literal["escalate_only", "pin", "off"] = "escalate_only"
+    ttl_seconds: Annotated[Finite, Field(ge=1)] = 1800.0
+
+
+StickySection = section_of(Sticky)
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,6 @@ class Price:
 
     input: float
     output: float
-
-
-class StickySpec(Section):
-    mode: Literal["escalate_only", "pin", "off"] = "escalate_only"
-    ttl_seconds: Annotated[Finite, Field(ge=1)] = 1800.0
 
 
 class OverridesSpec(Section):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WrapValidator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WrapValidator, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
 Whole = Annotated[int, Field(gt=0)]  # a positive whole number
@@ -58,6 +60,16 @@ class Section(BaseModel):
                 raise PydanticCustomError("unknown_key", cls.unknown_key,
                                           {"at": name, "known": ", ".join(sorted(cls.model_fields))})
         return value
+
+
+def section_of(cls: type, unknown_key: str = Section.unknown_key) -> type[Section]:
+    """A Section with the fields of the frozen dataclass `cls`, whose annotations declare the checks.
+    `cls` stays the object the router reads: a pydantic model's attributes are several times slower."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    base = type(f"{cls.__name__}Keys", (Section,), {"unknown_key": unknown_key})
+    fields: dict[str, Any] = {field.name: (hints[field.name], required() if field.default is dataclasses.MISSING
+                                           else field.default) for field in dataclasses.fields(cls)}
+    return create_model(f"{cls.__name__}Section", __base__=base, **fields)
 
 
 def required() -> Any:

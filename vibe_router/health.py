@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -24,9 +25,17 @@ from vibe_router.config_values import Finite, Section, Whole, fail, parse
 Seconds = Annotated[Finite, Field(ge=0.1)]
 
 
-class HealthSettings(Section):
+@dataclass(frozen=True)
+class HealthSettings:
     enabled: bool = True
-    failures: Whole = 2  # consecutive failures that start a cooldown
+    failures: int = 2  # consecutive failures that start a cooldown
+    cooldown_seconds: float = 30.0
+    max_cooldown_seconds: float = 300.0
+
+
+class HealthSection(Section):
+    enabled: bool = True
+    failures: Whole = 2
     cooldown_seconds: Seconds = 30.0
     max_cooldown_seconds: Seconds | None = Field(None, validate_default=True)  # default: max(cooldown, 300)
 
@@ -44,7 +53,7 @@ class HealthSettings(Section):
 
 
 def parse_health(value: Any, key: str) -> HealthSettings:
-    return parse(HealthSettings, value, key)
+    return HealthSettings(**dict(parse(HealthSection, value, key)))
 
 
 class Change(NamedTuple):

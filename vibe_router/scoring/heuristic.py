@@ -8,11 +8,12 @@ Sentences end in . ! ? followed by a space, or in 。！？.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from pydantic import Field
 
-from vibe_router.config_values import Section, worded
+from vibe_router.config_values import section_of, worded
 from vibe_router.request import TurnView
 from vibe_router.scoring.base import Reason, Score, Scorer, read_settings, register
 
@@ -63,9 +64,8 @@ Weight = Annotated[int | float, worded("must be a number, got {got}")]
 Keywords = Annotated[tuple[str, ...], Field(strict=False), worded("must be a list of strings")]
 
 
-class HeuristicSettings(Section):
-    unknown_key: ClassVar[str] = "unknown heuristic setting (known: {known})"
-
+@dataclass(frozen=True)
+class HeuristicSettings:  # the annotations are the checks of its config section
     length_cap: Weight = 200
     length_weight: Weight = 1.0
     simple_keywords: Keywords = SEED_SIMPLE_KEYWORDS
@@ -79,6 +79,9 @@ class HeuristicSettings(Section):
     turns_weight: Weight = 30.0
 
 
+HeuristicSection = section_of(HeuristicSettings, "unknown heuristic setting (known: {known})")
+
+
 @register
 class HeuristicScorer(Scorer):
     kind = "heuristic"
@@ -90,7 +93,7 @@ class HeuristicScorer(Scorer):
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> HeuristicScorer:
-        return cls(read_settings(HeuristicSettings, settings))
+        return cls(HeuristicSettings(**dict(read_settings(HeuristicSection, settings))))
 
     def memo_key(self, turn: TurnView) -> tuple[str, int, int]:
         return turn.text, turn.code_blocks, turn.turns
