@@ -23,17 +23,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from vibe_router.config_values import (
-    ConfigError,
-    boolean,
-    mapping,
-    number,
-    optional_string,
-    positive_int,
-    reject_unknown,
-)
+from pydantic import Field, field_validator, model_validator
+
+from vibe_router.config_values import Finite, Text, Whole, fail, parse, section_of
 from vibe_router.logs import log
 
 NEW_TURN_DECISIONS = ("score", "sticky:", "override:", "scenario:thinking", "scenario:long_context",
@@ -46,39 +40,34 @@ PENDING_SECONDS = 900.0
 
 
 @dataclass(frozen=True)
-class CaptureSettings:
+class CaptureSettings:  # the annotations are the checks of its config section
     enabled: bool = False
-    sample: float = 1.0
-    directory: str | None = None
-    redis_stream: str | None = None
-    max_bytes: int = 100_000_000  # all files of this replica together
-    file_bytes: int = 10_000_000  # one file, before the next is started
-    max_records: int = 100_000  # the stream's approximate length
+    sample: Annotated[Finite, Field(ge=0)] = 1.0
+    directory: Text | None = None
+    redis_stream: Text | None = None
+    max_bytes: Whole = 100_000_000  # all files of this replica together
+    file_bytes: Whole = 10_000_000  # one file, before the next is started
+    max_records: Whole = 100_000  # the stream's approximate length
     keep_text: bool = True
 
 
-CAPTURE_KEYS = {"enabled", "sample", "directory", "redis_stream", "max_bytes", "file_bytes", "max_records",
-                "keep_text"}
+class CaptureSection(section_of(CaptureSettings)):
+    @field_validator("sample")
+    @classmethod
+    def _share(cls, sample: float) -> float:
+        if sample > 1:
+            raise fail(f"must be a share between 0 and 1, got {sample:g}")
+        return sample
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> CaptureSection:
+        if self.enabled and not (self.directory or self.redis_stream):
+            raise fail("enabled, but neither directory nor redis_stream says where records go")
+        return self
 
 
 def parse_capture(value: Any, key: str) -> CaptureSettings:
-    raw = mapping(value, key)
-    reject_unknown(raw, key, CAPTURE_KEYS)
-    settings = CaptureSettings(
-        enabled=boolean(raw.get("enabled", False), f"{key}.enabled"),
-        sample=number(raw.get("sample", 1.0), f"{key}.sample", minimum=0),
-        directory=optional_string(raw.get("directory"), f"{key}.directory"),
-        redis_stream=optional_string(raw.get("redis_stream"), f"{key}.redis_stream"),
-        max_bytes=positive_int(raw.get("max_bytes", CaptureSettings.max_bytes), f"{key}.max_bytes"),
-        file_bytes=positive_int(raw.get("file_bytes", CaptureSettings.file_bytes), f"{key}.file_bytes"),
-        max_records=positive_int(raw.get("max_records", CaptureSettings.max_records), f"{key}.max_records"),
-        keep_text=boolean(raw.get("keep_text", True), f"{key}.keep_text"),
-    )
-    if settings.sample > 1:
-        raise ConfigError(f"{key}.sample", f"must be a share between 0 and 1, got {settings.sample:g}")
-    if settings.enabled and not (settings.directory or settings.redis_stream):
-        raise ConfigError(key, "enabled, but neither directory nor redis_stream says where records go")
-    return settings
+    return CaptureSettings(**dict(parse(CaptureSection, value, key)))
 
 
 def is_new_human_turn(decided_by: str, continuation: bool, carries_reasoning: bool) -> bool:

@@ -6,35 +6,40 @@ Every error names the key it is about, so a bad config stops the proxy with one 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import ValidationInfo, field_validator, model_validator
 
-from vibe_router.capture import CaptureSettings, parse_capture
+from vibe_router.capture import CaptureSection, CaptureSettings
 from vibe_router.config_conversation import (
+    OverridesSpec,
     Price,
+    PriceSpec,
+    RedisSpec,
     SessionLabels,
+    SessionsSpec,
     Sticky,
-    parse_overrides,
-    parse_prices,
-    parse_redis,
-    parse_scenarios,
-    parse_session_labels,
-    parse_sticky,
+    StickySection,
+    session_labels,
 )
+from vibe_router.config_scenarios import ScenariosSpec
 from vibe_router.config_values import (
     ConfigError,
-    boolean,
-    mapping,
-    number,
-    optional_string,
-    positive_int,
-    reject_unknown,
+    Finite,
+    Names,
+    Section,
+    Text,
+    Whole,
+    fail,
+    parse,
+    required,
+    section_of,
+    worded,
 )
-from vibe_router.health import HealthSettings, parse_health
+from vibe_router.health import HealthSection, HealthSettings
 from vibe_router.overrides import OverrideSettings
 from vibe_router.request import DEFAULT_MAX_TEXT_CHARS
 from vibe_router.scenarios import Scenarios
@@ -50,10 +55,13 @@ DEFAULT_CONFIG_FILE = "config_final.yaml"
 
 
 @dataclass(frozen=True)
-class Tier:
-    name: str
-    pool: str
-    min_score: float | None = None
+class Tier:  # the annotations are the checks of its config section
+    name: Annotated[Text, worded("each tier needs a name")]
+    pool: Annotated[str, worded("unknown pool {got}: not a model_name in model_list")]
+    min_score: Finite | None = None
+
+
+TierSection = section_of(Tier)
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,89 @@ def load_config(path: str | os.PathLike[str]) -> RouterConfig:
     return parse_config(document, source=str(path))
 
 
+class VirtualModelSpec(Section):
+    scorer: Annotated[Text, worded("must be the name of a scorer")] = "heuristic"
+    scorer_settings: dict[str, Any] | None = None
+    tiers: list[TierSection] = required()
+    sticky: StickySection = StickySection()
+    scenarios: ScenariosSpec = ScenariosSpec()
+    shadow: bool | None = None  # the section's `shadow` when not given
+
+    @field_validator("tiers", mode="before")
+    @classmethod
+    def _declared(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            raise fail("declare the tiers, cheapest first (a list of {name, pool, min_score})")
+        return value
+
+    @model_validator(mode="after")
+    def _ladder(self, info: ValidationInfo) -> VirtualModelSpec:
+        """Named tiers on physical pools, thresholds rising; scenarios aimed at a tier or a physical pool."""
+        pools, virtual = info.context["pools"], info.context["virtual"]
+        for index, tier in enumerate(self.tiers):
+            at, previous = f"tiers[{index}]", self.tiers[index - 1].min_score if index else None
+            if tier.name in self.tier_names[:index]:
+                raise fail(f"duplicate tier name {tier.name!r}", f"{at}.name")
+            if tier.pool in virtual:
+                raise fail(f"{tier.pool!r} is a virtual model, not a physical pool", f"{at}.pool")
+            if tier.pool not in pools:
+                raise fail(f"unknown pool {tier.pool!r}: not a model_name in model_list", f"{at}.pool")
+            if index == 0 and tier.min_score is not None:
+                raise fail("the first (cheapest) tier takes every score: remove min_score", f"{at}.min_score")
+            if index and tier.min_score is None:
+                raise fail("must be a finite number, got None", f"{at}.min_score")
+            if previous is not None and tier.min_score <= previous:
+                raise fail(f"thresholds must rise tier by tier ({tier.min_score} <= {previous})", f"{at}.min_score")
+        self.scenarios.check("scenarios", self.tier_names, set(pools) - virtual)
+        return self
+
+    @property
+    def tier_names(self) -> list[str]:
+        return [tier.name for tier in self.tiers]
+
+
+class RouterSpec(Section):
+    """The `vibe_router:` section."""
+
+    log_preview: bool = False
+    reject_malformed: bool = True
+    max_scored_chars: Whole = DEFAULT_MAX_TEXT_CHARS
+    wrapper_tags: Annotated[Names, worded("must be a list of tag names")] = DEFAULT_WRAPPER_TAGS
+    scorers: dict[str, dict[str, Any]] | None = None
+    virtual_models: dict[str, VirtualModelSpec] | None = None
+    sessions: SessionsSpec = SessionsSpec()
+    overrides: OverridesSpec = OverridesSpec()
+    redis: RedisSpec = RedisSpec()
+    prices: dict[str, PriceSpec] | None = None
+    shadow: bool = False
+    capture: CaptureSection = CaptureSection()
+    health: HealthSection = HealthSection()
+
+    @model_validator(mode="after")
+    def _names(self, info: ValidationInfo) -> RouterSpec:
+        """Virtual models and priced pools in model_list; a client model belongs to one virtual model."""
+        pools = info.context["pools"]
+        if not self.virtual_models:
+            raise fail("declare at least one virtual model", "virtual_models")
+        owners: dict[str, str] = {}
+        for name, spec in self.virtual_models.items():
+            if name not in pools:
+                raise fail("virtual model is not in model_list (list it there: it is the fail-open route)",
+                           f"virtual_models.{name}")
+            housekeeping = spec.scenarios.housekeeping
+            for alias in sorted(housekeeping.client_models) if housekeeping else ():
+                at = f"virtual_models.{name}.scenarios.housekeeping.client_models"
+                if alias in pools:
+                    raise fail(f"{alias!r} is a model_name in model_list: requests for it are not rerouted", at)
+                if alias in owners:
+                    raise fail(f"{alias!r} is already a client model of {owners[alias]}", at)
+                owners[alias] = name
+        for pool in self.prices or {}:
+            if pool not in pools:
+                raise fail(f"unknown pool {pool!r}: not a model_name in model_list", f"prices.{pool}")
+        return self
+
+
 def parse_config(document: Any, source: str = "") -> RouterConfig:
     if not isinstance(document, dict):
         raise ConfigError(SECTION, "the config file must be a YAML mapping")
@@ -145,142 +236,49 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
     if not isinstance(section, dict):
         raise ConfigError(SECTION, "missing section (the routing policy lives under a top-level `vibe_router:` key)")
     pools = _model_names(document)
-    reject_unknown(section, SECTION, SECTION_KEYS)
-    scorer_sections = mapping(section.get("scorers", {}), f"{SECTION}.scorers")
-    virtual = mapping(section.get("virtual_models"), f"{SECTION}.virtual_models")
-    if not virtual:
-        raise ConfigError(f"{SECTION}.virtual_models", "declare at least one virtual model")
-    shadow = boolean(section.get("shadow", False), f"{SECTION}.shadow")
-    models = {
-        name: _virtual_model(name, spec, pools, scorer_sections, virtual, shadow) for name, spec in virtual.items()
-    }
-    tags = section.get("wrapper_tags", list(DEFAULT_WRAPPER_TAGS))
-    if not isinstance(tags, list) or not all(isinstance(tag, str) and tag for tag in tags):
-        raise ConfigError(f"{SECTION}.wrapper_tags", "must be a list of tag names")
+    virtual = section.get("virtual_models")
+    context = {"pools": pools, "virtual": set(virtual) if isinstance(virtual, dict) else set()}
+    spec = parse(RouterSpec, section, SECTION, context)
+    physical = set(pools) - context["virtual"]
+    models = {name: _virtual_model(name, vm, spec, physical) for name, vm in (spec.virtual_models or {}).items()}
     return RouterConfig(
         virtual_models=models,
         pools=frozenset(pools),
-        log_preview=boolean(section.get("log_preview", False), f"{SECTION}.log_preview"),
-        reject_malformed=boolean(section.get("reject_malformed", True), f"{SECTION}.reject_malformed"),
-        max_scored_chars=positive_int(
-            section.get("max_scored_chars", DEFAULT_MAX_TEXT_CHARS), f"{SECTION}.max_scored_chars"
-        ),
-        stripper=WrapperStripper(tuple(tags)),
-        session_header=_session_header(section.get("sessions")),
-        session_labels=parse_session_labels(section.get("sessions"), f"{SECTION}.sessions", document),
-        overrides=parse_overrides(section.get("overrides"), f"{SECTION}.overrides"),
-        redis=parse_redis(section.get("redis"), f"{SECTION}.redis"),
-        capture=parse_capture(section.get("capture"), f"{SECTION}.capture"),
-        health=parse_health(section.get("health"), f"{SECTION}.health"),
-        prices=parse_prices(section.get("prices"), f"{SECTION}.prices", pools),
+        log_preview=spec.log_preview,
+        reject_malformed=spec.reject_malformed,
+        max_scored_chars=spec.max_scored_chars,
+        stripper=WrapperStripper(spec.wrapper_tags),
+        session_header=spec.sessions.header,
+        session_labels=session_labels(spec.sessions, f"{SECTION}.sessions", document),
+        overrides=spec.overrides.build(),
+        redis=spec.redis.build(f"{SECTION}.redis"),
+        capture=CaptureSettings(**dict(spec.capture)),
+        health=HealthSettings(**dict(spec.health)),
+        prices={pool: Price(price.input, price.output) for pool, price in (spec.prices or {}).items()},
         source=source,
         deployments=_deployments(document),
-        client_models=_client_models(models, pools),
+        client_models={alias: model for model in models.values() if model.scenarios.housekeeping
+                       for alias in model.scenarios.housekeeping.client_models},
     )
 
 
-def _session_header(value: Any) -> str | None:
-    key = f"{SECTION}.sessions"
-    sessions = mapping(value, key)
-    reject_unknown(sessions, key, {"header", "label_key"})
-    return optional_string(sessions.get("header"), f"{key}.header")
-
-
-def _client_models(models: dict[str, VirtualModel], pools: list[str]) -> dict[str, VirtualModel]:
-    """Client model names (Claude Code's small/fast model) that route as a virtual model's housekeeping."""
-    aliases: dict[str, VirtualModel] = {}
-    for virtual in models.values():
-        housekeeping = virtual.scenarios.housekeeping
-        for alias in sorted(housekeeping.client_models) if housekeeping else ():
-            key = f"{SECTION}.virtual_models.{virtual.name}.scenarios.housekeeping.client_models"
-            if alias in pools:
-                raise ConfigError(key, f"{alias!r} is a model_name in model_list: requests for it are not rerouted")
-            if alias in aliases:
-                raise ConfigError(key, f"{alias!r} is already a client model of {aliases[alias].name}")
-            aliases[alias] = virtual
-    return aliases
-
-
-SECTION_KEYS = {
-    "log_preview", "max_scored_chars", "scorers", "virtual_models", "wrapper_tags",
-    "sessions", "overrides", "redis", "prices", "shadow", "reject_malformed", "capture", "health",
-}
-VIRTUAL_MODEL_KEYS = {"scorer", "scorer_settings", "tiers", "sticky", "scenarios", "shadow"}
-TIER_KEYS = {"name", "pool", "min_score"}
-
-
-def _virtual_model(
-    name: str,
-    spec: Any,
-    pools: list[str],
-    scorer_sections: dict[str, Any],
-    virtual_names: Iterable[str],
-    shadow: bool,
-) -> VirtualModel:
+def _virtual_model(name: str, spec: VirtualModelSpec, section: RouterSpec, physical: set[str]) -> VirtualModel:
     key = f"{SECTION}.virtual_models.{name}"
-    spec = mapping(spec, key)
-    reject_unknown(spec, key, VIRTUAL_MODEL_KEYS)
-    if name not in pools:
-        raise ConfigError(key, "virtual model is not in model_list (list it there: it is the fail-open route)")
-    tiers = _tiers(spec.get("tiers"), f"{key}.tiers", pools, virtual_names)
-    scorer_name = spec.get("scorer", "heuristic")
-    if not isinstance(scorer_name, str):
-        raise ConfigError(f"{key}.scorer", "must be the name of a scorer")
-    scorer = _scorer(scorer_name, spec.get("scorer_settings", {}), scorer_sections, key)
-    tier_names = [tier.name for tier in tiers]
     return VirtualModel(
         name=name,
-        tiers=tiers,
-        scorer=scorer,
-        scorer_name=scorer_name,
-        sticky=parse_sticky(spec.get("sticky"), f"{key}.sticky"),
-        scenarios=parse_scenarios(
-            spec.get("scenarios"), f"{key}.scenarios", tier_names, set(pools) - set(virtual_names)
-        ),
-        shadow=boolean(spec.get("shadow", shadow), f"{key}.shadow"),
+        tiers=tuple(Tier(**dict(tier)) for tier in spec.tiers),
+        scorer=_scorer(spec.scorer, spec.scorer_settings or {}, section.scorers or {}, key),
+        scorer_name=spec.scorer,
+        sticky=Sticky(**dict(spec.sticky)),
+        scenarios=spec.scenarios.check(f"{key}.scenarios", spec.tier_names, physical),
+        shadow=section.shadow if spec.shadow is None else spec.shadow,
     )
 
 
-def _tiers(value: Any, key: str, pools: list[str], virtual_names: Iterable[str]) -> tuple[Tier, ...]:
-    if not isinstance(value, list) or not value:
-        raise ConfigError(key, "declare the tiers, cheapest first (a list of {name, pool, min_score})")
-    tiers: list[Tier] = []
-    for index, raw in enumerate(value):
-        tier_key = f"{key}[{index}]"
-        raw = mapping(raw, tier_key)
-        reject_unknown(raw, tier_key, TIER_KEYS)
-        name, pool = raw.get("name"), raw.get("pool")
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"{tier_key}.name", "each tier needs a name")
-        if name in (tier.name for tier in tiers):
-            raise ConfigError(f"{tier_key}.name", f"duplicate tier name {name!r}")
-        if pool in virtual_names:
-            raise ConfigError(f"{tier_key}.pool", f"{pool!r} is a virtual model, not a physical pool")
-        if pool not in pools:
-            raise ConfigError(f"{tier_key}.pool", f"unknown pool {pool!r}: not a model_name in model_list")
-        tiers.append(Tier(name=name, pool=pool, min_score=_threshold(raw, index, tier_key, tiers)))
-    return tuple(tiers)
-
-
-def _threshold(raw: dict[str, Any], index: int, key: str, earlier: list[Tier]) -> float | None:
-    value = raw.get("min_score")
-    if index == 0:
-        if value is not None:
-            raise ConfigError(f"{key}.min_score", "the first (cheapest) tier takes every score: remove min_score")
-        return None
-    value = number(value, f"{key}.min_score")
-    previous = earlier[-1].min_score if earlier else None
-    if previous is not None and value <= previous:
-        raise ConfigError(f"{key}.min_score", f"thresholds must rise tier by tier ({value} <= {previous})")
-    return float(value)
-
-
-def _scorer(name: str, overrides: Any, sections: dict[str, Any], key: str) -> Scorer:
+def _scorer(name: str, overrides: dict[str, Any], sections: dict[str, dict[str, Any]], key: str) -> Scorer:
     base = sections.get(name, {"kind": name} if name in ("heuristic", "learned", "gain") else None)
     if base is None:
         raise ConfigError(f"{key}.scorer", f"unknown scorer {name!r}: not defined under {SECTION}.scorers")
-    base = mapping(base, f"{SECTION}.scorers.{name}")
-    overrides = mapping(overrides, f"{key}.scorer_settings")
     settings = {**base, **overrides}
     kind = settings.get("kind", name)
     try:

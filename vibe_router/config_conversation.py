@@ -1,33 +1,21 @@
-"""Config for routing conversations: stickiness, scenarios, overrides, Redis, prices."""
+"""Config for routing conversations: stickiness, overrides, sessions, Redis, prices."""
 
 from __future__ import annotations
 
 import os
-import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from vibe_router.config_values import (
-    ConfigError,
-    boolean,
-    mapping,
-    number,
-    optional_string,
-    positive_int,
-    reject_unknown,
-    string_list,
-)
+from pydantic import Field
+
+from vibe_router.config_values import ConfigError, Finite, NameSet, Section, Text, Whole, parse, required, section_of
 from vibe_router.overrides import DEFAULT_HEADER, OverrideSettings
 from vibe_router.redis_connection import RedisConnection
-from vibe_router.scenarios import DEFAULT_HOUSEKEEPING_PATTERNS, Housekeeping, LongContext, Scenarios, Target, Thinking
 from vibe_router.session_id import label_key
 from vibe_router.sessions import RedisSettings
-from vibe_router.side_requests import DEFAULT_MARKERS, DEFAULT_MIN_SIGNALS, SideRequests
 
-STICKY_MODES = ("escalate_only", "pin", "off")
-MARKER_NAME = re.compile(r"[A-Za-z][\w.:-]*")
 ENV_REFERENCE = "os.environ/"  # LiteLLM's way to take a value from the environment
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 
@@ -45,9 +33,12 @@ class SessionLabels:
 
 
 @dataclass(frozen=True)
-class Sticky:
-    mode: str = "escalate_only"
-    ttl_seconds: float = 1800.0
+class Sticky:  # the annotations are the checks of its config section
+    mode: Literal["escalate_only", "pin", "off"] = "escalate_only"
+    ttl_seconds: Annotated[Finite, Field(ge=1)] = 1800.0
+
+
+StickySection = section_of(Sticky)
 
 
 @dataclass(frozen=True)
@@ -58,121 +49,53 @@ class Price:
     output: float
 
 
-def parse_sticky(value: Any, key: str) -> Sticky:
-    section = mapping(value, key)
-    reject_unknown(section, key, {"mode", "ttl_seconds"})
-    mode = section.get("mode", "escalate_only")
-    if mode not in STICKY_MODES:
-        raise ConfigError(f"{key}.mode", f"must be one of {', '.join(STICKY_MODES)}, got {mode!r}")
-    ttl = number(section.get("ttl_seconds", 1800), f"{key}.ttl_seconds", minimum=1)
-    return Sticky(mode=mode, ttl_seconds=ttl)
+class OverridesSpec(Section):
+    header: Text | None = None
+    inline_tag: bool = True
+    allow: bool = False
+    allow_keys: NameSet = frozenset()
+    allow_teams: NameSet = frozenset()
+
+    def build(self) -> OverrideSettings:
+        header = (self.header or DEFAULT_HEADER).lower()
+        return OverrideSettings(header, self.inline_tag, self.allow, self.allow_keys, self.allow_teams)
 
 
-def parse_scenarios(value: Any, key: str, tiers: list[str], pools: Iterable[str]) -> Scenarios:
-    section = mapping(value, key)
-    reject_unknown(section, key, {"housekeeping", "long_context", "images", "thinking"})
-    pools = set(pools)
-    parsed: dict[str, Any] = {}
-    if "housekeeping" in section:
-        parsed["housekeeping"] = _housekeeping(section["housekeeping"], f"{key}.housekeeping")
-    if "long_context" in section:
-        sub = f"{key}.long_context"
-        raw = mapping(section["long_context"], sub)
-        reject_unknown(raw, sub, {"min_tokens", "tier", "pool"})
-        min_tokens = positive_int(raw.get("min_tokens"), f"{sub}.min_tokens")
-        parsed["long_context"] = LongContext(min_tokens, _target(raw, sub, tiers, pools))
-    if "images" in section:
-        sub = f"{key}.images"
-        raw = mapping(section["images"], sub)
-        reject_unknown(raw, sub, {"tier", "pool"})
-        parsed["images"] = _target(raw, sub, tiers, pools)
-    if "thinking" in section:
-        parsed["thinking"] = _thinking(section["thinking"], f"{key}.thinking", tiers)
-    return Scenarios(**parsed)
+class SessionsSpec(Section):
+    header: Text | None = None
+    label_key: Text | None = None
 
 
-def _housekeeping(value: Any, key: str) -> Housekeeping:
-    raw = mapping(value, key)
-    reject_unknown(raw, key, {"max_tokens", "patterns", "client_models", "side_requests"})
-    max_tokens = raw.get("max_tokens")
-    patterns = raw.get("patterns")
-    return Housekeeping(
-        side_requests=_side_requests(raw.get("side_requests", True), f"{key}.side_requests"),
-        max_tokens=None if max_tokens is None else positive_int(max_tokens, f"{key}.max_tokens"),
-        patterns=DEFAULT_HOUSEKEEPING_PATTERNS if patterns is None else tuple(
-            p.lower() for p in string_list(patterns, f"{key}.patterns")
-        ),
-        client_models=frozenset(string_list(raw.get("client_models"), f"{key}.client_models")),
-    )
+class RedisSpec(Section):
+    enabled: bool = True
+    key_prefix: Text | None = None
+    timeout_ms: Annotated[Finite, Field(ge=1)] = RedisSettings.timeout_ms
+    retry_seconds: Annotated[Finite, Field(ge=0.1)] = RedisSettings.retry_seconds
+    local_max_sessions: Whole = RedisSettings.local_max_sessions
+
+    def build(self, key: str, env: Mapping[str, str] = os.environ) -> RedisSettings:
+        try:
+            connection = RedisConnection.from_env(env) if self.enabled else None
+        except ValueError as exc:
+            raise ConfigError(key, f"environment: {exc}") from None
+        return RedisSettings(connection, self.key_prefix or RedisSettings.key_prefix, self.timeout_ms,
+                             self.retry_seconds, self.local_max_sessions)
 
 
-def _side_requests(value: Any, key: str) -> SideRequests | None:
-    """`true` (the default signals), `false` (off), or a mapping of the signals to look for."""
-    if isinstance(value, bool):
-        return SideRequests() if value else None
-    raw = mapping(value, key)
-    reject_unknown(raw, key, {"min_signals", "no_tools", "output_schema", "markers"})
-    markers = raw.get("markers")
-    side = SideRequests(
-        min_signals=positive_int(raw.get("min_signals", DEFAULT_MIN_SIGNALS), f"{key}.min_signals"),
-        no_tools=boolean(raw.get("no_tools", True), f"{key}.no_tools"),
-        output_schema=boolean(raw.get("output_schema", True), f"{key}.output_schema"),
-        markers=DEFAULT_MARKERS if markers is None else string_list(markers, f"{key}.markers"),
-    )
-    bad = next((tag for tag in side.markers if not MARKER_NAME.fullmatch(tag)), None)
-    if bad is not None:
-        raise ConfigError(f"{key}.markers", f"{bad!r} is not a tag name (give `session` for <session>...</session>)")
-    if side.min_signals > side.kinds:
-        raise ConfigError(f"{key}.min_signals", f"{side.min_signals} signals can never be present: "
-                          f"only {side.kinds} are looked for (no_tools, output_schema, markers)")
-    return side
+class PriceSpec(Section):
+    input: Annotated[Finite, Field(ge=0)] = required()
+    output: Annotated[Finite, Field(ge=0)] = 0.0
 
 
-def _thinking(value: Any, key: str, tiers: list[str]) -> Thinking:
-    raw = mapping(value, key)
-    reject_unknown(raw, key, {"min_tier", "efforts", "thinking_types"})
-    min_tier = raw.get("min_tier")
-    if min_tier not in tiers:
-        raise ConfigError(f"{key}.min_tier", f"unknown tier {min_tier!r} (tiers: {', '.join(tiers)})")
-    efforts = raw.get("efforts")
-    return Thinking(
-        min_tier=min_tier,
-        efforts=Thinking.efforts if efforts is None else frozenset(
-            e.lower() for e in string_list(efforts, f"{key}.efforts")
-        ),
-        thinking_types=boolean(raw.get("thinking_types", True), f"{key}.thinking_types"),
-    )
+def parse_redis(value: Any, key: str, env: Mapping[str, str] = os.environ) -> RedisSettings:
+    return parse(RedisSpec, value, key).build(key, env)
 
 
-def _target(raw: dict[str, Any], key: str, tiers: list[str], pools: set[str]) -> Target:
-    tier, pool = raw.get("tier"), raw.get("pool")
-    if (tier is None) == (pool is None):
-        raise ConfigError(key, "give exactly one of `tier` (a tier of this model) or `pool` (a model_list entry)")
-    if tier is not None and tier not in tiers:
-        raise ConfigError(f"{key}.tier", f"unknown tier {tier!r} (tiers: {', '.join(tiers)})")
-    if pool is not None and pool not in pools:
-        raise ConfigError(f"{key}.pool", f"unknown pool {pool!r}: not a physical pool in model_list")
-    return Target(tier=tier, pool=pool)
-
-
-def parse_overrides(value: Any, key: str) -> OverrideSettings:
-    raw = mapping(value, key)
-    reject_unknown(raw, key, {"header", "inline_tag", "allow", "allow_keys", "allow_teams"})
-    header = optional_string(raw.get("header"), f"{key}.header") or DEFAULT_HEADER
-    return OverrideSettings(
-        header=header.lower(),
-        inline_tag=boolean(raw.get("inline_tag", True), f"{key}.inline_tag"),
-        allow_all=boolean(raw.get("allow", False), f"{key}.allow"),
-        allow_keys=frozenset(string_list(raw.get("allow_keys"), f"{key}.allow_keys")),
-        allow_teams=frozenset(string_list(raw.get("allow_teams"), f"{key}.allow_teams")),
-    )
-
-
-def parse_session_labels(value: Any, key: str, document: Mapping[str, Any],
-                         env: Mapping[str, str] = os.environ) -> SessionLabels:
+def session_labels(sessions: SessionsSpec, key: str, document: Mapping[str, Any],
+                   env: Mapping[str, str] = os.environ) -> SessionLabels:
     """sessions.label_key, else the proxy's master key (config, then LITELLM_MASTER_KEY): a secret
     every replica of a deployment shares, so one session has one label on all of them."""
-    secret = optional_string(mapping(value, key).get("label_key"), f"{key}.label_key")
+    secret = sessions.label_key
     if secret is not None:
         resolved = _from_env(secret, env)
         if not resolved:
@@ -189,39 +112,3 @@ def parse_session_labels(value: Any, key: str, document: Mapping[str, Any],
 
 def _from_env(value: str, env: Mapping[str, str]) -> str:
     return env.get(value.removeprefix(ENV_REFERENCE), "") if value.startswith(ENV_REFERENCE) else value
-
-
-def parse_redis(value: Any, key: str, env: Any = os.environ) -> RedisSettings:
-    raw = mapping(value, key)
-    reject_unknown(raw, key, {"enabled", "key_prefix", "timeout_ms", "retry_seconds", "local_max_sessions"})
-    enabled = boolean(raw.get("enabled", True), f"{key}.enabled")
-    try:
-        connection = RedisConnection.from_env(env) if enabled else None
-    except ValueError as exc:
-        raise ConfigError(key, f"environment: {exc}") from None
-    return RedisSettings(
-        connection=connection,
-        key_prefix=optional_string(raw.get("key_prefix"), f"{key}.key_prefix") or RedisSettings.key_prefix,
-        timeout_ms=number(raw.get("timeout_ms", RedisSettings.timeout_ms), f"{key}.timeout_ms", minimum=1),
-        retry_seconds=number(raw.get("retry_seconds", RedisSettings.retry_seconds), f"{key}.retry_seconds", 0.1),
-        local_max_sessions=positive_int(
-            raw.get("local_max_sessions", RedisSettings.local_max_sessions), f"{key}.local_max_sessions"
-        ),
-    )
-
-
-def parse_prices(value: Any, key: str, pools: Iterable[str]) -> dict[str, Price]:
-    raw = mapping(value, key)
-    known = set(pools)
-    prices = {}
-    for pool, spec in raw.items():
-        sub = f"{key}.{pool}"
-        if pool not in known:
-            raise ConfigError(sub, f"unknown pool {pool!r}: not a model_name in model_list")
-        spec = mapping(spec, sub)
-        reject_unknown(spec, sub, {"input", "output"})
-        prices[pool] = Price(
-            input=number(spec.get("input"), f"{sub}.input", minimum=0),
-            output=number(spec.get("output", 0), f"{sub}.output", minimum=0),
-        )
-    return prices

@@ -16,11 +16,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
-from vibe_router.config_values import ConfigError, boolean, mapping, number, positive_int, reject_unknown
+from pydantic import Field, ValidationInfo, field_validator
 
-HEALTH_KEYS = {"enabled", "failures", "cooldown_seconds", "max_cooldown_seconds"}
+from vibe_router.config_values import Finite, Section, Whole, fail, parse
+
+Seconds = Annotated[Finite, Field(ge=0.1)]
 
 
 @dataclass(frozen=True)
@@ -31,22 +33,27 @@ class HealthSettings:
     max_cooldown_seconds: float = 300.0
 
 
+class HealthSection(Section):
+    enabled: bool = True
+    failures: Whole = 2
+    cooldown_seconds: Seconds = 30.0
+    max_cooldown_seconds: Seconds | None = Field(None, validate_default=True)  # default: max(cooldown, 300)
+
+    @field_validator("max_cooldown_seconds")
+    @classmethod
+    def _not_below_cooldown(cls, longest: float | None, info: ValidationInfo) -> float | None:
+        cooldown = info.data.get("cooldown_seconds")
+        if cooldown is None:  # itself wrong: that is the error
+            return longest
+        if longest is None:
+            return max(cooldown, 300.0)
+        if longest < cooldown:
+            raise fail(f"must be at least cooldown_seconds ({cooldown:g})")
+        return longest
+
+
 def parse_health(value: Any, key: str) -> HealthSettings:
-    section = mapping(value, key)
-    reject_unknown(section, key, HEALTH_KEYS)
-    defaults = HealthSettings()
-    cooldown = number(section.get("cooldown_seconds", defaults.cooldown_seconds), f"{key}.cooldown_seconds",
-                      minimum=0.1)
-    longest = number(section.get("max_cooldown_seconds", max(cooldown, defaults.max_cooldown_seconds)),
-                     f"{key}.max_cooldown_seconds", minimum=0.1)
-    if longest < cooldown:
-        raise ConfigError(f"{key}.max_cooldown_seconds", f"must be at least cooldown_seconds ({cooldown:g})")
-    return HealthSettings(
-        enabled=boolean(section.get("enabled", True), f"{key}.enabled"),
-        failures=positive_int(section.get("failures", defaults.failures), f"{key}.failures"),
-        cooldown_seconds=cooldown,
-        max_cooldown_seconds=longest,
-    )
+    return HealthSettings(**dict(parse(HealthSection, value, key)))
 
 
 class Change(NamedTuple):

@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Hashable
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
+from pydantic import ValidationError
+
+from vibe_router.config_values import Section, dotted, problem
 from vibe_router.request import TurnView
 
 
@@ -60,6 +63,18 @@ class ScorerSettingsError(ValueError):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
         self.key = key
+
+
+S = TypeVar("S", bound=Section)
+
+
+def read_settings(model: type[S], settings: dict[str, Any]) -> S:
+    """A scorer's section (`kind` aside) read as `model`; a ScorerSettingsError names the first bad key."""
+    try:
+        return model.model_validate({key: value for key, value in settings.items() if key != "kind"})
+    except ValidationError as error:
+        path, message = problem(error)
+        raise ScorerSettingsError(dotted("", path).removeprefix("."), message) from None
 
 
 class ScorerUnavailable(RuntimeError):

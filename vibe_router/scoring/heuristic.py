@@ -8,11 +8,14 @@ Sentences end in . ! ? followed by a space, or in 。！？.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+from pydantic import Field
+
+from vibe_router.config_values import section_of, worded
 from vibe_router.request import TurnView
-from vibe_router.scoring.base import Reason, Score, Scorer, ScorerSettingsError, register
+from vibe_router.scoring.base import Reason, Score, Scorer, read_settings, register
 
 SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|[。！？]+")
 
@@ -57,53 +60,26 @@ def count_sentences(text: str, stop_above: int | None = None) -> int:
     return count + 1 if rest and not rest.isspace() else count
 
 
+Weight = Annotated[int | float, worded("must be a number, got {got}")]
+Keywords = Annotated[tuple[str, ...], Field(strict=False), worded("must be a list of strings")]
+
+
 @dataclass(frozen=True)
-class HeuristicSettings:
-    length_cap: int = 200
-    length_weight: float = 1.0
-    simple_keywords: tuple[str, ...] = SEED_SIMPLE_KEYWORDS
-    simple_weight: float = -100.0
-    complex_keywords: tuple[str, ...] = SEED_COMPLEX_KEYWORDS
-    complex_weight: float = 150.0
-    code_block_weight: float = 100.0
-    sentences_more_than: int = 2
-    sentences_weight: float = 50.0
-    turns_more_than: int = 5
-    turns_weight: float = 30.0
-    extra: dict[str, Any] = field(default_factory=dict)
+class HeuristicSettings:  # the annotations are the checks of its config section
+    length_cap: Weight = 200
+    length_weight: Weight = 1.0
+    simple_keywords: Keywords = SEED_SIMPLE_KEYWORDS
+    simple_weight: Weight = -100.0
+    complex_keywords: Keywords = SEED_COMPLEX_KEYWORDS
+    complex_weight: Weight = 150.0
+    code_block_weight: Weight = 100.0
+    sentences_more_than: Weight = 2
+    sentences_weight: Weight = 50.0
+    turns_more_than: Weight = 5
+    turns_weight: Weight = 30.0
 
 
-NUMBER_KEYS = {
-    "length_cap",
-    "length_weight",
-    "simple_weight",
-    "complex_weight",
-    "code_block_weight",
-    "sentences_more_than",
-    "sentences_weight",
-    "turns_more_than",
-    "turns_weight",
-}
-LIST_KEYS = {"simple_keywords", "complex_keywords"}
-
-
-def parse_settings(settings: dict[str, Any]) -> HeuristicSettings:
-    values: dict[str, Any] = {}
-    for key, value in settings.items():
-        if key == "kind":
-            continue
-        if key in NUMBER_KEYS:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ScorerSettingsError(key, f"must be a number, got {value!r}")
-            values[key] = value
-        elif key in LIST_KEYS:
-            if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
-                raise ScorerSettingsError(key, "must be a list of strings")
-            values[key] = tuple(value)
-        else:
-            known = ", ".join(sorted(NUMBER_KEYS | LIST_KEYS))
-            raise ScorerSettingsError(key, f"unknown heuristic setting (known: {known})")
-    return HeuristicSettings(**values)
+HeuristicSection = section_of(HeuristicSettings, "unknown heuristic setting (known: {known})")
 
 
 @register
@@ -117,7 +93,7 @@ class HeuristicScorer(Scorer):
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> HeuristicScorer:
-        return cls(parse_settings(settings))
+        return cls(HeuristicSettings(**dict(read_settings(HeuristicSection, settings))))
 
     def memo_key(self, turn: TurnView) -> tuple[str, int, int]:
         return turn.text, turn.code_blocks, turn.turns

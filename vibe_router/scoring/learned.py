@@ -19,17 +19,19 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
+from pydantic import Field
+
+from vibe_router.config_values import Section, worded
 from vibe_router.request import TurnView
-from vibe_router.scoring.base import Reason, Score, Scorer, ScorerSettingsError, register
+from vibe_router.scoring.base import Reason, Score, Scorer, ScorerSettingsError, read_settings, register
 from vibe_router.scoring.features import FEATURES_VERSION, Features, Word, name_of, turn_features, word_of
 
 MODEL_FORMAT = "vibe-router-learned"
 MODEL_VERSION = 1
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "learned-v1.json.gz"
 DEFAULT_TOP_REASONS = 3
-SETTING_KEYS = ("model", "top_reasons")
 
 
 class ModelFileError(ValueError):
@@ -141,6 +143,13 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+class LearnedSettings(Section):
+    unknown_key: ClassVar[str] = "unknown learned setting (known: {known})"
+
+    model: Annotated[str, Field(min_length=1), worded("must be the path of a model file, got {got}")] | None = None
+    top_reasons: Annotated[int, Field(ge=0), worded("must be a whole number >= 0, got {got}")] = DEFAULT_TOP_REASONS
+
+
 @register
 class LearnedScorer(Scorer):
     """Probability that the turn needs the strong tier, with its top contributing features."""
@@ -154,20 +163,13 @@ class LearnedScorer(Scorer):
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> LearnedScorer:
-        for key in settings:
-            if key != "kind" and key not in SETTING_KEYS:
-                raise ScorerSettingsError(key, f"unknown learned setting (known: {', '.join(SETTING_KEYS)})")
-        top = settings.get("top_reasons", DEFAULT_TOP_REASONS)
-        if isinstance(top, bool) or not isinstance(top, int) or top < 0:
-            raise ScorerSettingsError("top_reasons", f"must be a whole number >= 0, got {top!r}")
-        path = settings.get("model", cls.default_model)
-        if not isinstance(path, (str, Path)) or not str(path):
-            raise ScorerSettingsError("model", f"must be the path of a model file, got {path!r}")
+        read = read_settings(LearnedSettings, settings)
+        path = read.model or cls.default_model
         try:
             model = load_model(Path(path).expanduser())
         except ModelFileError as error:
             raise ScorerSettingsError("model", str(error)) from None
-        return cls(model, top)
+        return cls(model, read.top_reasons)
 
     def memo_key(self, turn: TurnView) -> tuple[str, int, int, int, bool]:
         return turn.text, turn.code_blocks, turn.turns, turn.images, turn.continuation  # what turn_features reads
