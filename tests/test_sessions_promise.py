@@ -302,6 +302,40 @@ def test_while_redis_is_dead_a_continuing_session_is_served_at_the_highest_tier(
         (0, "score"), (1, "sticky:unknown"), (1, "sticky:escalate_only")]
 
 
+def test_just_after_an_outage_a_continuing_session_redis_does_not_hold_is_served_at_the_highest_tier(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Replica 0 escalates a session while Redis is dead and stops before it could write that back.
+    Redis restarts empty; replica 1, back on Redis, cannot tell the session is escalated, so for
+    its settling time a continuing session is served at the highest tier (Redis then holds it)."""
+    routers = replicas(replica_config(tmp_path), redis_server.url, monkeypatch)
+    ledger = Ledger()
+    history: list[dict[str, str]] = []
+
+    async def say(index: int, text: str) -> None:
+        await turn(routers, ledger, "settle", index, text, history)
+        history.extend([{"role": "user", "content": f"{text} ({index})"}, {"role": "assistant", "content": "ok"}])
+
+    async def scenario() -> None:
+        await say(1, SIMPLE)
+        redis_server.kill()
+        await say(0, COMPLEX)
+        await say(1, SIMPLE)  # replica 1 sees Redis down too (and holds the session high from now on)
+        await routers[0].store.close()
+        routers[1].store.local = type(routers[1].store.local)(100)  # as a replica that never saw it
+        redis_server.start()
+        deadline = time.monotonic() + 10
+        while routers[1].store.redis_state() != "up" and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert routers[1].store.redis_state() == "up"
+        await say(1, SIMPLE)
+        await turn(routers, ledger, "fresh", 1, SIMPLE)
+
+    run(routers, scenario())
+    assert [tier for _, tier in ledger.served["settle"]] == [0, 1, 1, 1]
+    assert [tier for _, tier in ledger.served["fresh"]] == [0]
+
+
 def test_a_restart_between_two_requests_is_noticed_and_every_held_session_written_back(
     redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

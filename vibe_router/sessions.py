@@ -11,8 +11,12 @@ serves it and whatever Redis does.
   says so with `if_unknown`); a new session is decided from its own tier. Either decision is
   written back (as a maximum) as soon as Redis answers again, from a background task that does
   not wait for the next request.
-- Redis that lost its data (a restart without persistence) is noticed by its epoch key: the
-  replica then writes back every session it still holds.
+- Redis that lost its data (a restart without persistence) is noticed by its epoch key, which
+  each replica also looks at every `retry_seconds` while idle: the replica then writes back every
+  session it still holds.
+- Until every replica can have written back (SETTLE_RETRIES x retry_seconds after Redis came back
+  or lost its data), Redis may hold a session low: a session with earlier turns is then served at
+  the highest tier too.
 
 A Redis problem never fails a request: every call has a timeout and sits inside a `try`.
 """
@@ -24,6 +28,7 @@ import contextlib
 import itertools
 import math
 import secrets
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +66,7 @@ return {result, epoch}
 TIMEOUTS_BEFORE_DOWN = 3  # consecutive timeouts before Redis counts as down (a refused connection counts at once)
 WRITE_BACK_BATCH = 200  # sessions per pipeline when writing back (each batch must beat the timeout)
 FIRST_RETRY_SECONDS = 0.05
+SETTLE_RETRIES = 2  # after an outage or a data loss, Redis is complete again within this many retry_seconds
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ class SessionStore:
         self._token = secrets.token_hex(8)
         self._proposals = itertools.count()
         self._healer: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._settled_at = 0.0  # until then, Redis may still miss tiers other replicas are writing back
         self.transitions: dict[str, int] = {}  # "down" / "up" -> how often Redis went there
 
     def redis_state(self) -> str:
@@ -112,16 +120,20 @@ class SessionStore:
         cannot say (a session that already had turns: the highest tier). The answer is then
         "assumed" when that raised it, "local" otherwise, and "redis" when Redis answered."""
         if self.shared and not self._down:
+            # Just after an outage or a data loss, Redis may not yet hold what other replicas decided.
+            settling = if_unknown > proposed and time.monotonic() < self._settled_at
             try:
                 script = self._connect()
                 answer = await script(keys=[key, self._epoch_key],
-                                      args=[mode, proposed, _ttl(ttl), self.local.floor(key), self._new_epoch()])
+                                      args=[mode, if_unknown if settling else proposed, _ttl(ttl),
+                                            self.local.floor(key), self._new_epoch()])
                 tier = int(answer[0])
             except Exception as exc:
                 await self._failed(exc)
             else:
                 self._answered(answer[1])
-                return self.local.remember(key, tier, ttl), "redis"
+                self._watch_epoch()
+                return self.local.remember(key, tier, ttl), "assumed" if settling else "redis"
         tier = self.local.apply_tier(key, mode, proposed, ttl)
         source = "local"
         if self.shared and if_unknown > tier:
@@ -158,14 +170,15 @@ class SessionStore:
 
     async def close(self) -> None:
         """Stop the background write-back and close the connections (what is unwritten stays unwritten)."""
-        if self._healer is not None and not self._healer.done():
-            self._healer.cancel()
-            with contextlib.suppress(BaseException):
-                await self._healer
+        for task in (self._healer, self._watcher):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await self._client.aclose()
-        self._client = self._script = self._healer = None
+        self._client = self._script = self._healer = self._watcher = None
 
     def _new_epoch(self) -> str:
         """An epoch for Redis to take if it has none: never one it had before, even from this replica."""
@@ -189,6 +202,7 @@ class SessionStore:
             log.warning("REDIS LOST ITS SESSIONS (new epoch): writing back the %d this replica holds",
                         sum(1 for _ in self.local.live()))
             self._resync_all = True
+            self._settle()
         self._epoch = epoch
         if self._resync_all or self._unsynced:
             self._heal_soon()
@@ -211,6 +225,28 @@ class SessionStore:
             self.transitions["down"] = self.transitions.get("down", 0) + 1
             log.warning("REDIS UNAVAILABLE (%s): deciding from this replica's sessions, writing back when it "
                         "answers (retrying at most %gs apart)", type(exc).__name__, self.settings.retry_seconds)
+
+    def _settle(self) -> None:
+        """Other replicas reach Redis again within `retry_seconds` of it (their healer, or their epoch
+        watch) and then write back what they hold: until that can have happened, a session with
+        earlier turns that Redis holds low (or not at all) may be higher elsewhere."""
+        self._settled_at = time.monotonic() + SETTLE_RETRIES * self.settings.retry_seconds
+
+    def _watch_epoch(self) -> None:
+        """Look at the epoch every `retry_seconds`, so a Redis restart that no call of this replica
+        failed on is noticed, and what this replica holds is written back, even while it is idle."""
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.retry_seconds)
+            if self._down or (self._healer is not None and not self._healer.done()):
+                continue
+            try:
+                await self._write_back()
+            except Exception as exc:
+                await self._failed(exc)
 
     def _heal_soon(self) -> None:
         if self._healer is not None and not self._healer.done():
@@ -236,6 +272,7 @@ class SessionStore:
             if self._down:
                 self._down = False
                 self.transitions["up"] = self.transitions.get("up", 0) + 1
+                self._settle()
                 log.warning("REDIS BACK: shared session state in use again")
 
     async def _write_back(self) -> None:
