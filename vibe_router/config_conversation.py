@@ -199,9 +199,13 @@ def parse_redis(value: Any, key: str, env: Any = os.environ) -> RedisSettings:
         connection = RedisConnection.from_env(env) if enabled else None
     except ValueError as exc:
         raise ConfigError(key, f"environment: {exc}") from None
+    prefix = optional_string(raw.get("key_prefix"), f"{key}.key_prefix") or RedisSettings.key_prefix
+    if connection is not None and connection.topology == "cluster" and ("{" in prefix or "}" in prefix):
+        raise ConfigError(f"{key}.key_prefix", "must not hold { or } under a Redis Cluster (REDIS_CLUSTER_NODES): "
+                          "vibe-router places its own hash tags (docs/sessions.md)")
     return RedisSettings(
         connection=connection,
-        key_prefix=optional_string(raw.get("key_prefix"), f"{key}.key_prefix") or RedisSettings.key_prefix,
+        key_prefix=prefix,
         timeout_ms=number(raw.get("timeout_ms", RedisSettings.timeout_ms), f"{key}.timeout_ms", minimum=1),
         retry_seconds=number(raw.get("retry_seconds", RedisSettings.retry_seconds), f"{key}.retry_seconds", 0.1),
         local_max_sessions=positive_int(

@@ -125,7 +125,7 @@ class Router:
         keeps_state = (turn.continuation or turn.carries_reasoning) and decision.decided_by == "score"
         # A thinking minimum is a floor: it may raise a session, never be lowered by it.
         mode = "first" if keeps_state or (sticky.mode == "pin" and decision.decided_by == "score") else "max"
-        key = self.store.key("session", virtual.name, digest[:32])
+        key = self.store.session_key(virtual.name, digest[:32])
         index, _ = await self.store.apply_tier(key, mode, decision.tier_index, sticky.ttl_seconds)
         if keeps_state:
             why = "continuation" if turn.continuation else "reasoning"

@@ -10,7 +10,9 @@ serves it and whatever Redis does.
   its floor and the request's own tier, and writes that decision back (as a maximum) as soon
   as Redis answers again, from a background task that does not wait for the next request.
 - Redis that lost its data (a restart without persistence) is noticed by its epoch key: the
-  replica then writes back every session it still holds.
+  replica then writes back every session it still holds (under a cluster, per hash tag: see
+  session_keys.py). A Sentinel failover (a new master, which may have missed the old one's
+  last writes) is treated the same way.
 
 A Redis problem never fails a request: every call has a timeout and sits inside a `try`.
 """
@@ -28,11 +30,13 @@ from typing import Any
 
 from vibe_router.local_store import UNKNOWN, LocalStore, combine
 from vibe_router.logs import log
-from vibe_router.redis_connection import RedisConnection, async_client
+from vibe_router.redis_clients import async_client, drop_connections, server_identity
+from vibe_router.redis_connection import RedisConnection
+from vibe_router.session_keys import epoch_key, session_key
 
 __all__ = ["APPLY_TIER_SCRIPT", "LocalStore", "RedisSettings", "SessionStore", "combine"]
 
-# KEYS[1] the session, KEYS[2] this Redis' epoch (gone when Redis lost its data).
+# KEYS[1] the session, KEYS[2] its epoch (gone when Redis lost its data; same hash slot as KEYS[1]).
 # ARGV: mode ("max": the higher tier wins; "first": a stored tier wins), the proposed tier,
 # the idle TTL in seconds, the replica's floor (-1: none), an epoch to set when there is none.
 # The tier in force is never below the stored tier nor below the floor. Returns {tier, epoch}.
@@ -81,8 +85,9 @@ class SessionStore:
         self._down = False
         self._timeouts = 0
         self._unsynced: OrderedDict[str, None] = OrderedDict()  # sessions decided while Redis was unknown
-        self._epoch: str | None = None
-        self._resync_all = False
+        self._epochs: dict[str, str] = {}  # epoch key -> the epoch last seen there (one key, or one per tag)
+        self._resync: set[str] = set()  # epoch keys whose sessions must all be written back
+        self._server: Any = None  # the Sentinel master last seen (None otherwise)
         self._token = secrets.token_hex(8)
         self._proposals = itertools.count()
         self._healer: asyncio.Task[None] | None = None
@@ -101,18 +106,25 @@ class SessionStore:
     def key(self, *parts: str) -> str:
         return self.settings.key_prefix + ":".join(parts)
 
+    def session_key(self, virtual_model: str, digest: str) -> str:
+        """Where a session's tier lives (hash-tagged under a Redis Cluster: session_keys.py)."""
+        connection = self.settings.connection
+        cluster = connection is not None and connection.topology == "cluster"
+        return session_key(self.settings.key_prefix, virtual_model, digest, cluster)
+
     async def apply_tier(self, key: str, mode: str, proposed: int, ttl: float) -> tuple[int, str]:
         """The tier in force for a session after this request, and which store answered."""
         if self.shared and not self._down:
             try:
                 script = self._connect()
-                answer = await script(keys=[key, self._epoch_key],
+                guard = self._epoch_key(key)
+                answer = await script(keys=[key, guard],
                                       args=[mode, proposed, _ttl(ttl), self.local.floor(key), self._new_epoch()])
                 tier = int(answer[0])
             except Exception as exc:
                 await self._failed(exc)
             else:
-                self._answered(answer[1])
+                self._answered(guard, answer[1])
                 return self.local.remember(key, tier, ttl), "redis"
         tier = self.local.apply_tier(key, mode, proposed, ttl)
         if self.shared:
@@ -160,9 +172,8 @@ class SessionStore:
         """An epoch for Redis to take if it has none: never one it had before, even from this replica."""
         return f"{self._token}-{next(self._proposals)}"
 
-    @property
-    def _epoch_key(self) -> str:
-        return self.settings.key_prefix + "epoch"
+    def _epoch_key(self, key: str) -> str:
+        return epoch_key(self.settings.key_prefix, key)
 
     def _connect(self) -> Any:
         if self._script is None:
@@ -171,16 +182,28 @@ class SessionStore:
             self._script = self._client.register_script(APPLY_TIER_SCRIPT)
         return self._script
 
-    def _answered(self, epoch: Any) -> None:
+    def _answered(self, guard: str, epoch: Any) -> None:
+        """Redis answered: a new epoch under `guard`, or a new Sentinel master, means write back."""
         self._timeouts = 0
         epoch = epoch.decode("utf-8", "replace") if isinstance(epoch, bytes) else str(epoch)
-        if self._epoch is not None and epoch != self._epoch:
-            log.warning("REDIS LOST ITS SESSIONS (new epoch): writing back the %d this replica holds",
-                        sum(1 for _ in self.local.live()))
-            self._resync_all = True
-        self._epoch = epoch
-        if self._resync_all or self._unsynced:
+        known = self._epochs.get(guard)
+        if known is not None and epoch != known:
+            self._resync.add(guard)
+            log.warning("REDIS LOST ITS SESSIONS (new epoch at %s): writing back the %d this replica holds there",
+                        guard, sum(1 for key in self._live_keys() if self._epoch_key(key) == guard))
+        self._epochs[guard] = epoch
+        server = server_identity(self._client)
+        if server is not None and server != self._server:
+            if self._server is not None:
+                log.warning("REDIS MASTER CHANGED (Sentinel failover): writing back the %d sessions this replica "
+                            "holds (the new master may have missed the last writes)", len(self._live_keys()))
+                self._resync.update(self._epoch_key(key) for key in self._live_keys())
+            self._server = server
+        if self._resync or self._unsynced:
             self._heal_soon()
+
+    def _live_keys(self) -> list[str]:
+        return [key for key, _, _ in self.local.live()]
 
     async def _failed(self, exc: Exception) -> None:
         if _timed_out(exc):
@@ -189,7 +212,7 @@ class SessionStore:
                 return  # one slow answer is "unknown": decide locally, write back later, try Redis next time
         # Connections opened before a Redis restart are dead: drop them all, not one per request.
         with contextlib.suppress(Exception):
-            await self._client.connection_pool.disconnect()
+            await drop_connections(self._client)
         self._mark_down(exc)
         self._heal_soon()
 
@@ -212,7 +235,7 @@ class SessionStore:
     async def _heal(self) -> None:
         """Reach Redis again and write back what was decided without it, until nothing is left."""
         delay = FIRST_RETRY_SECONDS
-        while self._down or self._unsynced or self._resync_all:
+        while self._down or self._unsynced or self._resync:
             try:
                 await self._write_back()
             except Exception as exc:
@@ -228,18 +251,22 @@ class SessionStore:
                 log.warning("REDIS BACK: shared session state in use again")
 
     async def _write_back(self) -> None:
-        """One pass: each session's floor goes to Redis as a maximum (all of them after Redis lost its data)."""
-        script = self._connect()
-        if self._resync_all:
-            self._resync_all = False
-            keys = [key for key, _, _ in self.local.live()]
+        """One pass: each session's floor goes to Redis as a maximum (all those an epoch lost).
+
+        The script goes as EVAL in a non-transactional pipeline: under a cluster, redis-py's
+        cluster pipeline sends each call to its slot's node."""
+        self._connect()
+        if self._resync:
+            lost, self._resync = self._resync, set()
+            keys = list(dict.fromkeys([*self._unsynced, *(k for k in self._live_keys() if self._epoch_key(k) in lost)]))
         else:
             keys = list(self._unsynced)
         if not keys:  # only "is Redis back?": ask for the epoch (and notice a restart)
+            guard = self._epoch_key("")
             async with self._client.pipeline(transaction=False) as pipe:
-                pipe.set(self._epoch_key, self._new_epoch(), nx=True)
-                pipe.get(self._epoch_key)
-                self._answered((await pipe.execute())[1])
+                pipe.set(guard, self._new_epoch(), nx=True)
+                pipe.get(guard)
+                self._answered(guard, (await pipe.execute())[1])
             return
         for start in range(0, len(keys), WRITE_BACK_BATCH):
             batch = keys[start:start + WRITE_BACK_BATCH]
@@ -252,9 +279,8 @@ class SessionStore:
                         floor = self.local.floor(key)
                         if floor == UNKNOWN:
                             continue
-                        await script(keys=[key, self._epoch_key],
-                                     args=["max", floor, _ttl(self.local.seconds_left(key)), floor, self._new_epoch()],
-                                     client=pipe)
+                        pipe.eval(APPLY_TIER_SCRIPT, 2, key, self._epoch_key(key),
+                                  "max", floor, _ttl(self.local.seconds_left(key)), floor, self._new_epoch())
                         written.append(key)
                     answers = await pipe.execute() if written else []
             except BaseException:
@@ -263,8 +289,7 @@ class SessionStore:
                 raise
             for key, answer in zip(written, answers, strict=True):
                 self.local.remember(key, int(answer[0]), self.local.seconds_left(key))
-            if answers:
-                self._answered(answers[-1][1])
+                self._answered(self._epoch_key(key), answer[1])
 
 
 def _timed_out(exc: Exception) -> bool:
