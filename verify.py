@@ -319,7 +319,8 @@ def check_redis(ctx: Context) -> None:
     if connection is None:
         return ctx.add("skip", "redis", "not configured (no REDIS_URL, REDIS_HOST or compose REDIS_PASSWORD): "
                        "each proxy process keeps its own session state")
-    where = "REDIS_URL" if connection.url is not None else connection.describe()
+    where = ("REDIS_URL" if connection.url is not None else f"{connection.host}:{connection.port}"
+             if connection.topology == "single" else connection.describe())
     client = sync_client(connection, 3)
     try:
         client.ping()

@@ -74,6 +74,30 @@ async def drop_connections(client: Any) -> None:
         await pool.disconnect()
 
 
+async def ready(client: Any) -> None:
+    """What a client must do before its first calls: a cluster client reads its slot map once.
+
+    redis-py 8.1's async cluster client, left to initialize itself from many first calls at
+    once, breaks connections in their handshake ("'NoneType' object has no attribute
+    'writelines'"); initialized first, it does not. Concurrent callers wait on its own lock."""
+    if hasattr(client, "nodes_manager"):
+        await client.initialize()
+
+
+async def follow_master(client: Any) -> None:
+    """A Sentinel-managed client: ask the sentinels who the master is; if another, drop every connection.
+
+    Needed because a demoted master can go on accepting writes for seconds: after SENTINEL FAILOVER
+    the sentinels reconfigure the old master only at their next look at it (about 11 s here), and
+    a client still connected to it would write where nobody reads. Nothing for other clients."""
+    pool = getattr(client, "connection_pool", None)
+    manager = getattr(pool, "sentinel_manager", None)
+    if manager is None or pool.master_address is None:
+        return
+    if await manager.discover_master(pool.service_name) != pool.master_address:
+        await pool.disconnect()  # in use too: the next call reconnects, through the sentinels, to the new master
+
+
 def server_identity(client: Any) -> Any:
     """Which server answered last when that can change under the same client: a Sentinel master's address.
 

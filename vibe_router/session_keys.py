@@ -16,9 +16,11 @@ In a cluster, data is lost per node (a master restarted without persistence, flu
 replaced by an empty replica), which means per slot. An epoch key lives in the same slot as
 every session it vouches for, so whatever drops those sessions drops their epoch with them,
 and the script (run on the slot's owner, atomically) sees it missing; a slot moved by
-resharding carries its keys, epoch included, so a move is never mistaken for a loss. A lost
-slot is noticed on the next call to any session of its tag, and only those sessions are
-written back. The key count stays bounded: 4096 epoch keys at most, whatever the traffic.
+resharding carries its keys, epoch included, so a move is never mistaken for a loss. A loss
+is noticed at the next call to a session whose tag the replica has seen before; since a node
+holds many slots, the replica then writes back every session it holds (a maximum: harmless
+where nothing was lost). The key count stays bounded: 4096 epoch keys at most, whatever the
+traffic.
 """
 
 from __future__ import annotations

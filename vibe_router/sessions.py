@@ -24,13 +24,14 @@ import contextlib
 import itertools
 import math
 import secrets
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from vibe_router.local_store import UNKNOWN, LocalStore, combine
 from vibe_router.logs import log
-from vibe_router.redis_clients import async_client, drop_connections, server_identity
+from vibe_router.redis_clients import async_client, drop_connections, follow_master, ready, server_identity
 from vibe_router.redis_connection import RedisConnection
 from vibe_router.session_keys import epoch_key, session_key
 
@@ -63,6 +64,7 @@ return {result, epoch}
 TIMEOUTS_BEFORE_DOWN = 3  # consecutive timeouts before Redis counts as down (a refused connection counts at once)
 WRITE_BACK_BATCH = 200  # sessions per pipeline when writing back (each batch must beat the timeout)
 FIRST_RETRY_SECONDS = 0.05
+MASTER_CHECK_SECONDS = 1.0  # under Sentinel, ask the sentinels who the master is at most this often
 
 
 @dataclass(frozen=True)
@@ -82,15 +84,18 @@ class SessionStore:
         self.local = LocalStore(settings.local_max_sessions)
         self._client: Any = None
         self._script: Any = None
+        self._ready = False  # the client has done what it must before its first calls
         self._down = False
         self._timeouts = 0
         self._unsynced: OrderedDict[str, None] = OrderedDict()  # sessions decided while Redis was unknown
         self._epochs: dict[str, str] = {}  # epoch key -> the epoch last seen there (one key, or one per tag)
-        self._resync: set[str] = set()  # epoch keys whose sessions must all be written back
+        self._resync_all = False  # Redis lost data, or a new master took over: write back every session held
         self._server: Any = None  # the Sentinel master last seen (None otherwise)
         self._token = secrets.token_hex(8)
         self._proposals = itertools.count()
         self._healer: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._master_checked = 0.0
         self.transitions: dict[str, int] = {}  # "down" / "up" -> how often Redis went there
 
     def redis_state(self) -> str:
@@ -116,7 +121,7 @@ class SessionStore:
         """The tier in force for a session after this request, and which store answered."""
         if self.shared and not self._down:
             try:
-                script = self._connect()
+                script = await self._connect()
                 guard = self._epoch_key(key)
                 answer = await script(keys=[key, guard],
                                       args=[mode, proposed, _ttl(ttl), self.local.floor(key), self._new_epoch()])
@@ -125,6 +130,7 @@ class SessionStore:
                 await self._failed(exc)
             else:
                 self._answered(guard, answer[1])
+                self._watch_master()
                 return self.local.remember(key, tier, ttl), "redis"
         tier = self.local.apply_tier(key, mode, proposed, ttl)
         if self.shared:
@@ -143,7 +149,7 @@ class SessionStore:
         if self._down:
             return False
         try:
-            self._connect()
+            await self._connect()
             async with self._client.pipeline(transaction=False) as pipe:
                 for field, amount in fields.items():
                     if isinstance(amount, float):  # LiteLLM's response_cost
@@ -159,14 +165,30 @@ class SessionStore:
 
     async def close(self) -> None:
         """Stop the background write-back and close the connections (what is unwritten stays unwritten)."""
-        if self._healer is not None and not self._healer.done():
-            self._healer.cancel()
-            with contextlib.suppress(BaseException):
-                await self._healer
+        for task in (self._healer, self._watcher):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await self._client.aclose()
-        self._client = self._script = self._healer = None
+        self._client = self._script = self._healer = self._watcher = None
+
+    def _watch_master(self) -> None:
+        """Under Sentinel, at most every MASTER_CHECK_SECONDS and in the background: follow a failover."""
+        connection = self.settings.connection
+        if connection is None or connection.topology != "sentinel":
+            return
+        now = time.monotonic()
+        if now - self._master_checked < MASTER_CHECK_SECONDS or (self._watcher and not self._watcher.done()):
+            return
+        self._master_checked = now
+        self._watcher = asyncio.get_running_loop().create_task(self._follow_master())
+
+    async def _follow_master(self) -> None:
+        with contextlib.suppress(Exception):  # no sentinel answers: the data connection will tell
+            await follow_master(self._client)
 
     def _new_epoch(self) -> str:
         """An epoch for Redis to take if it has none: never one it had before, even from this replica."""
@@ -175,11 +197,15 @@ class SessionStore:
     def _epoch_key(self, key: str) -> str:
         return epoch_key(self.settings.key_prefix, key)
 
-    def _connect(self) -> Any:
+    async def _connect(self) -> Any:
         if self._script is None:
             assert self.settings.connection is not None
             self._client = async_client(self.settings.connection, self.settings.timeout_ms / 1000)
             self._script = self._client.register_script(APPLY_TIER_SCRIPT)
+            self._ready = False
+        if not self._ready:
+            await ready(self._client)
+            self._ready = True
         return self._script
 
     def _answered(self, guard: str, epoch: Any) -> None:
@@ -187,23 +213,21 @@ class SessionStore:
         self._timeouts = 0
         epoch = epoch.decode("utf-8", "replace") if isinstance(epoch, bytes) else str(epoch)
         known = self._epochs.get(guard)
-        if known is not None and epoch != known:
-            self._resync.add(guard)
-            log.warning("REDIS LOST ITS SESSIONS (new epoch at %s): writing back the %d this replica holds there",
-                        guard, sum(1 for key in self._live_keys() if self._epoch_key(key) == guard))
+        if known is not None and epoch != known and not self._resync_all:
+            # A cluster node loses all its slots at once, not one tag's: write back everything held.
+            self._resync_all = True
+            log.warning("REDIS LOST ITS SESSIONS (new epoch at %s): writing back the %d this replica holds",
+                        guard, sum(1 for _ in self.local.live()))
         self._epochs[guard] = epoch
         server = server_identity(self._client)
         if server is not None and server != self._server:
-            if self._server is not None:
+            if self._server is not None and not self._resync_all:
+                self._resync_all = True
                 log.warning("REDIS MASTER CHANGED (Sentinel failover): writing back the %d sessions this replica "
-                            "holds (the new master may have missed the last writes)", len(self._live_keys()))
-                self._resync.update(self._epoch_key(key) for key in self._live_keys())
+                            "holds (the new master may have missed the last writes)", sum(1 for _ in self.local.live()))
             self._server = server
-        if self._resync or self._unsynced:
+        if self._resync_all or self._unsynced:
             self._heal_soon()
-
-    def _live_keys(self) -> list[str]:
-        return [key for key, _, _ in self.local.live()]
 
     async def _failed(self, exc: Exception) -> None:
         if _timed_out(exc):
@@ -235,7 +259,7 @@ class SessionStore:
     async def _heal(self) -> None:
         """Reach Redis again and write back what was decided without it, until nothing is left."""
         delay = FIRST_RETRY_SECONDS
-        while self._down or self._unsynced or self._resync:
+        while self._down or self._unsynced or self._resync_all:
             try:
                 await self._write_back()
             except Exception as exc:
@@ -251,14 +275,17 @@ class SessionStore:
                 log.warning("REDIS BACK: shared session state in use again")
 
     async def _write_back(self) -> None:
-        """One pass: each session's floor goes to Redis as a maximum (all those an epoch lost).
+        """One pass: each session's floor goes to Redis as a maximum (all of them after Redis lost data).
 
+        A full pass forgets the epochs it knew and learns them again from its own answers: the
+        lost ones come back new (the pass recreates them), and must not start another pass.
         The script goes as EVAL in a non-transactional pipeline: under a cluster, redis-py's
         cluster pipeline sends each call to its slot's node."""
-        self._connect()
-        if self._resync:
-            lost, self._resync = self._resync, set()
-            keys = list(dict.fromkeys([*self._unsynced, *(k for k in self._live_keys() if self._epoch_key(k) in lost)]))
+        await self._connect()
+        if self._resync_all:
+            self._epochs.clear()
+            keys = [key for key, _, _ in self.local.live()]
+            self._resync_all = False
         else:
             keys = list(self._unsynced)
         if not keys:  # only "is Redis back?": ask for the epoch (and notice a restart)
