@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -30,20 +29,6 @@ from vibe_router.redis_connection import RedisConnection
 from vibe_router.session_keys import epoch_key, hash_tag
 from vibe_router.sessions import RedisSettings, SessionStore
 from vibe_router.stats import read_counters
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[RedisClusterSetup]:
-    setup = RedisClusterSetup().start()
-    yield setup
-    setup.stop()
-
-
-@pytest.fixture(scope="module")
-def sentinel() -> Iterator[SentinelSetup]:
-    setup = SentinelSetup().start()
-    yield setup
-    setup.stop()
 
 
 def digests(count: int) -> list[str]:
