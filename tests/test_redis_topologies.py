@@ -197,3 +197,16 @@ def test_which_variable_wins_is_litellms_order() -> None:
     assert connection is not None
     assert connection.client_arguments()["password"] == "pw" and connection.sentinel_arguments()["password"] == "spw"
     assert "pw" not in repr(connection) and "pw" not in connection.describe()
+
+
+def test_verify_pings_the_cluster_and_the_sentinel_master(cluster: RedisClusterSetup, sentinel: SentinelSetup) -> None:
+    import verify
+
+    for setup, named in ((cluster, "redis cluster 127.0.0.1:"), (sentinel, "redis sentinel master 'vibemaster'")):
+        ctx = verify.Context(CONFIG, verify.Settings(setup.env(), {}))
+        verify.check_redis(ctx)
+        assert ctx.checks[0]["status"] == "ok", ctx.checks
+        assert ctx.checks[0]["detail"].startswith(named) and ctx.checks[0]["detail"].endswith("answers PING")
+    ctx = verify.Context(CONFIG, verify.Settings({"REDIS_CLUSTER_NODES": "nodes"}, {}))
+    verify.check_redis(ctx)
+    assert ctx.checks[0]["status"] == "fail" and "REDIS_CLUSTER_NODES is not valid JSON" in ctx.checks[0]["detail"]

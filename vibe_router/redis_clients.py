@@ -88,14 +88,18 @@ async def follow_master(client: Any) -> None:
     """A Sentinel-managed client: ask the sentinels who the master is; if another, drop every connection.
 
     Needed because a demoted master can go on accepting writes for seconds: after SENTINEL FAILOVER
-    the sentinels reconfigure the old master only at their next look at it (about 11 s here), and
-    a client still connected to it would write where nobody reads. Nothing for other clients."""
+    the sentinels reconfigure the old master only at their next periodic look at it, and a client
+    still connected to it would write where nobody reads. Nothing for other clients."""
     pool = getattr(client, "connection_pool", None)
     manager = getattr(pool, "sentinel_manager", None)
     if manager is None or pool.master_address is None:
         return
     if await manager.discover_master(pool.service_name) != pool.master_address:
-        await pool.disconnect()  # in use too: the next call reconnects, through the sentinels, to the new master
+        # Idle connections now, those in use when they come back: a connection taken from the pool
+        # reconnects through the sentinels. (Not a disconnect under a running command: redis-py's
+        # retry would then reconnect that connection to the address it had, the old master.)
+        await pool.update_active_connections_for_reconnect()
+        await pool.disconnect(inuse_connections=False)
 
 
 def server_identity(client: Any) -> Any:

@@ -169,7 +169,7 @@ class SentinelSetup:
                     f"sentinel monitor {SERVICE} 127.0.0.1 {self.master_port} 2",
                     f"sentinel auth-pass {SERVICE} {DATA_PASSWORD}",
                     f"sentinel down-after-milliseconds {SERVICE} {self.down_after_ms}",
-                    f"sentinel failover-timeout {SERVICE} 4000", ""]))
+                    f"sentinel failover-timeout {SERVICE} 2000", ""]))
                 self.procs.spawn(port, [str(path), "--sentinel"])
             wait_for(self._sentinels_agree, 15, "the sentinels did not find each other and the replica")
             return self
