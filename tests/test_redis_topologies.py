@@ -210,3 +210,16 @@ def test_verify_pings_the_cluster_and_the_sentinel_master(cluster: RedisClusterS
     ctx = verify.Context(CONFIG, verify.Settings({"REDIS_CLUSTER_NODES": "nodes"}, {}))
     verify.check_redis(ctx)
     assert ctx.checks[0]["status"] == "fail" and "REDIS_CLUSTER_NODES is not valid JSON" in ctx.checks[0]["detail"]
+
+
+CLUSTER_NODES = '[{"host": "h", "port": 7000}]'
+
+
+def test_a_hash_tag_in_the_key_prefix_is_refused_under_a_cluster() -> None:
+    from vibe_router.config_conversation import parse_redis
+    from vibe_router.config_values import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        parse_redis({"key_prefix": "{vr}:"}, "vibe_router.redis", env={"REDIS_CLUSTER_NODES": CLUSTER_NODES})
+    assert error.value.key == "vibe_router.redis.key_prefix"
+    assert parse_redis({"key_prefix": "{vr}:"}, "vibe_router.redis", env={"REDIS_HOST": "h"}).key_prefix == "{vr}:"
