@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.configs import config_variant
 from tests.support.processes import REPO_ROOT, EchoUpstream, Proxy
@@ -73,18 +74,22 @@ def test_a_proxy_on_a_cluster_routes_shares_and_counts(echo: EchoUpstream, clust
         log = proxy.log_text()
         assert "sessions=redis cluster 127.0.0.1:" in log
         assert "REDIS UNAVAILABLE" not in log and "ROUTING FAILURE" not in log and DATA_PASSWORD not in log
+        env = {**os.environ, **cluster.env(), "PYTHONPATH": str(REPO_ROOT)}
+        command = [sys.executable, "-m", "vibe_router.cli", "stats", "--config", str(CONFIG), "--json"]
+        seen: list[Any] = []
+
+        def counted() -> bool:  # the proxy writes its counters every half second
+            result = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT, env=env)
+            assert result.returncode == 0, result.stderr
+            seen[:] = [entry for entry in json.loads(result.stdout) if entry["virtual_model"] == "auto-chat"]
+            return seen[0]["decisions"] >= 3 * len(sessions) and seen[0]["tiers"].get("cheap", 0) >= len(sessions)
+
+        try:
+            wait_for(counted, 20, "vibe-router stats did not read the counters from the cluster")
+        except TimeoutError:
+            pytest.fail(f"vibe-router stats did not read the counters from the cluster: {seen}")
     finally:
         proxy.stop()
-    env = {**os.environ, **cluster.env(), "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-m", "vibe_router.cli", "stats", "--config", str(CONFIG), "--json"]
-
-    def counted() -> bool:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT, env=env)
-        assert result.returncode == 0, result.stderr
-        entry = next(entry for entry in json.loads(result.stdout) if entry["virtual_model"] == "auto-chat")
-        return entry["decisions"] >= 3 * len(sessions) and entry["tiers"].get("cheap", 0) >= len(sessions)
-
-    wait_for(counted, 10, "vibe-router stats did not read the counters from the cluster")
 
 
 def test_a_sentinel_failover_mid_traffic_loses_no_request(echo: EchoUpstream, sentinel: SentinelSetup,
