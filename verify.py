@@ -304,13 +304,14 @@ def check_redis(ctx: Context) -> None:
     """PING Redis with the client the plugin builds: the same variables, passed the same way."""
     import redis
 
-    from vibe_router.redis_connection import RedisConnection, sync_client
+    from vibe_router.redis_clients import sync_client
+    from vibe_router.redis_connection import RedisConnection
 
     settings = ctx.settings
     try:
         connection = RedisConnection.from_env(settings.host_env())
     except ValueError as exc:
-        return ctx.add("fail", "redis", str(exc), "REDIS_PORT and REDIS_DB are whole numbers")
+        return ctx.add("fail", "redis", str(exc), "fix that variable (docs/sessions.md, Connecting to Redis)")
     if connection is None and settings.service("redis") and settings.host("REDIS_PASSWORD"):
         # the compose Redis, through its published port
         connection = RedisConnection(host="127.0.0.1", port=int(settings.host("REDIS_HOST_PORT") or 6379),
@@ -318,7 +319,8 @@ def check_redis(ctx: Context) -> None:
     if connection is None:
         return ctx.add("skip", "redis", "not configured (no REDIS_URL, REDIS_HOST or compose REDIS_PASSWORD): "
                        "each proxy process keeps its own session state")
-    where = "REDIS_URL" if connection.url is not None else f"{connection.host}:{connection.port}"
+    where = ("REDIS_URL" if connection.url is not None else f"{connection.host}:{connection.port}"
+             if connection.topology == "single" else connection.describe())
     client = sync_client(connection, 3)
     try:
         client.ping()

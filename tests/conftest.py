@@ -12,6 +12,7 @@ import pytest
 from tests.support.logs import Captured
 from tests.support.processes import EchoUpstream, Proxy, start_echo_upstream
 from tests.support.redis_server import RedisServer
+from tests.support.redis_topologies import RedisClusterSetup, SentinelSetup
 from tests.support.stack import start_routed_proxy
 
 
@@ -36,6 +37,22 @@ def redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
     yield server
     server.kill()
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[RedisClusterSetup]:
+    """A real 3-master Redis Cluster on loopback for one test module."""
+    setup = RedisClusterSetup().start()
+    yield setup
+    setup.stop()
+
+
+@pytest.fixture(scope="module")
+def sentinel() -> Iterator[SentinelSetup]:
+    """A real Sentinel setup (master, replica, 3 sentinels, quorum 2) for one test module, which may fail it over."""
+    setup = SentinelSetup().start()
+    yield setup
+    setup.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,8 @@ import openai
 import pytest
 
 from tests.support.configs import config_variant
-from tests.support.processes import DEFAULT_MASTER_KEY, EchoUpstream, Proxy, free_port, litellm_executable
-from tests.support.stack import pool_env, start_routed_proxy
-
-EXIT_CONFIG_ERROR = 78
+from tests.support.processes import EchoUpstream, Proxy
+from tests.support.stack import EXIT_CONFIG_ERROR, run_proxy_expecting_exit, start_routed_proxy
 
 
 def exploding_chat_scorer(document: dict[str, Any]) -> None:
@@ -55,20 +52,6 @@ def test_other_virtual_models_still_route(failing_proxy: Proxy) -> None:
     client = openai.OpenAI(base_url=f"{failing_proxy.url}/v1", api_key=failing_proxy.key, max_retries=0)
     raw = client.responses.with_raw_response.create(model="auto-codex", input="hi")
     assert raw.headers["x-litellm-model-group"] == "pool-codex-mini"
-
-
-def run_proxy_expecting_exit(config: Path, echo: EchoUpstream) -> subprocess.CompletedProcess[str]:
-    env = {
-        **pool_env(echo),
-        "PATH": "/usr/bin:/bin",
-        "LITELLM_MASTER_KEY": DEFAULT_MASTER_KEY,
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "LITELLM_TELEMETRY_DISABLED": "true",
-        "VIBE_ROUTER_CONFIG": str(config),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-    }
-    command = [litellm_executable(), "--config", str(config), "--host", "127.0.0.1", "--port", str(free_port())]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
 def unknown_pool(document: dict[str, Any]) -> None:

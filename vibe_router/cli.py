@@ -120,14 +120,20 @@ def cmd_score(args: argparse.Namespace, stdin: TextIO | None = None, stdout: Tex
 def cmd_stats(args: argparse.Namespace) -> int:
     import redis
 
-    from vibe_router.redis_connection import RedisConnection, sync_client
+    from vibe_router.redis_clients import sync_client
+    from vibe_router.redis_connection import RedisConnection
     from vibe_router.stats import read_counters, render, summarize
 
     config = load_config(resolve_config_path(args.config))
-    connection = RedisConnection(url=args.redis_url) if args.redis_url else RedisConnection.from_env()
+    try:
+        connection = RedisConnection(url=args.redis_url) if args.redis_url else RedisConnection.from_env()
+    except ValueError as exc:
+        print(f"vibe-router: {exc}", file=sys.stderr)
+        return 2
     if connection is None:
-        print("vibe-router: no Redis configured (set REDIS_URL or REDIS_HOST/REDIS_PORT/REDIS_PASSWORD, "
-              "or pass --redis-url); counters live in Redis", file=sys.stderr)
+        print("vibe-router: no Redis configured (set REDIS_URL, REDIS_HOST/REDIS_PORT/REDIS_PASSWORD, "
+              "REDIS_SENTINEL_NODES or REDIS_CLUSTER_NODES, or pass --redis-url); counters live in Redis",
+              file=sys.stderr)
         return 2
     client = sync_client(connection, 5)
     try:
@@ -175,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="decision counters, share routed cheap, estimated saving (Redis)")
     stats.add_argument("--config", help="LiteLLM config with a vibe_router section")
     stats.add_argument("--redis-url", help="default: REDIS_URL, else REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, "
-                       "REDIS_USERNAME, REDIS_DB, REDIS_SSL...")
+                       "REDIS_USERNAME, REDIS_DB, REDIS_SSL...; REDIS_CLUSTER_NODES or REDIS_SENTINEL_NODES "
+                       "for a cluster or Sentinel (docs/sessions.md)")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
 

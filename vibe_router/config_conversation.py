@@ -78,8 +78,11 @@ class RedisSpec(Section):
             connection = RedisConnection.from_env(env) if self.enabled else None
         except ValueError as exc:
             raise ConfigError(key, f"environment: {exc}") from None
-        return RedisSettings(connection, self.key_prefix or RedisSettings.key_prefix, self.timeout_ms,
-                             self.retry_seconds, self.local_max_sessions)
+        prefix = self.key_prefix or RedisSettings.key_prefix
+        if connection is not None and connection.topology == "cluster" and ("{" in prefix or "}" in prefix):
+            raise ConfigError(f"{key}.key_prefix", "must not hold { or } under a Redis Cluster (REDIS_CLUSTER_NODES): "
+                              "vibe-router places its own hash tags (docs/sessions.md)")
+        return RedisSettings(connection, prefix, self.timeout_ms, self.retry_seconds, self.local_max_sessions)
 
 
 class PriceSpec(Section):

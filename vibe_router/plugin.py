@@ -27,7 +27,8 @@ from vibe_router.log_lines import decision_json, decision_line, outcome_json, ou
 from vibe_router.logs import log, preview, request_line
 from vibe_router.overrides import Caller
 from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
-from vibe_router.redis_connection import RedisConnection, sync_client
+from vibe_router.redis_clients import sync_client
+from vibe_router.redis_connection import RedisConnection
 from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import SessionStore
 from vibe_router.shapes import shape_error
@@ -389,7 +390,7 @@ def build_router_instance() -> VibeRouter:
     log.info(
         "plugin loaded: config=%s virtual_models=%s pools=%d sessions=%s",
         path, ",".join(config.virtual_models), len(config.pools),
-        config.redis.connection.describe() if config.redis.connection else "in-process (no REDIS_HOST/REDIS_URL)",
+        config.redis.connection.describe() if config.redis.connection else "in-process (no Redis variable set)",
     )
     for name, model in unpriced_pools(config):
         log.warning("UNPRICED POOL pool=%s model=%s: LiteLLM has no price for this model, so it logs no spend for "

@@ -126,7 +126,7 @@ class Router:
         keeps_state = (turn.continuation or turn.carries_reasoning) and decision.decided_by == "score"
         # A thinking minimum is a floor: it may raise a session, never be lowered by it.
         mode = "first" if keeps_state or (sticky.mode == "pin" and decision.decided_by == "score") else "max"
-        key = self.store.key("session", virtual.name, digest[:32])
+        key = self.store.session_key(virtual.name, digest[:32])
         # Without Redis, a session with earlier turns (its body shows them) may have reached any
         # tier on another replica.
         had_turns = turn.turns > 1 or turn.continuation or turn.carries_reasoning

@@ -13,7 +13,8 @@ serves it and whatever Redis does.
   not wait for the next request.
 - Redis that lost its data (a restart without persistence) is noticed by its epoch key, which
   each replica also looks at every `retry_seconds` while idle: the replica then writes back every
-  session it still holds.
+  session it still holds (under a cluster, per hash tag: see session_keys.py). A Sentinel
+  failover (a new master, which may have missed the old one's last writes) is treated the same way.
 - Until every replica can have written back (SETTLE_RETRIES x retry_seconds after Redis came back
   or lost its data), Redis may hold a session low: a session with earlier turns is then served at
   the highest tier too.
@@ -35,11 +36,13 @@ from typing import Any
 
 from vibe_router.local_store import UNKNOWN, LocalStore, combine
 from vibe_router.logs import log
-from vibe_router.redis_connection import RedisConnection, async_client
+from vibe_router.redis_clients import async_client, drop_connections, follow_master, ready, server_identity
+from vibe_router.redis_connection import RedisConnection
+from vibe_router.session_keys import epoch_key, session_key
 
 __all__ = ["APPLY_TIER_SCRIPT", "LocalStore", "RedisSettings", "SessionStore", "combine"]
 
-# KEYS[1] the session, KEYS[2] this Redis' epoch (gone when Redis lost its data).
+# KEYS[1] the session, KEYS[2] its epoch (gone when Redis lost its data; same hash slot as KEYS[1]).
 # ARGV: mode ("max": the higher tier wins; "first": a stored tier wins), the proposed tier,
 # the idle TTL in seconds, the replica's floor (-1: none), an epoch to set when there is none.
 # The tier in force is never below the stored tier nor below the floor. Returns {tier, epoch}.
@@ -67,6 +70,7 @@ TIMEOUTS_BEFORE_DOWN = 3  # consecutive timeouts before Redis counts as down (a 
 WRITE_BACK_BATCH = 200  # sessions per pipeline when writing back (each batch must beat the timeout)
 FIRST_RETRY_SECONDS = 0.05
 SETTLE_RETRIES = 2  # after an outage or a data loss, Redis is complete again within this many retry_seconds
+MASTER_CHECK_SECONDS = 1.0  # under Sentinel, ask the sentinels who the master is at most this often
 
 
 @dataclass(frozen=True)
@@ -86,16 +90,20 @@ class SessionStore:
         self.local = LocalStore(settings.local_max_sessions)
         self._client: Any = None
         self._script: Any = None
+        self._ready = False  # the client has done what it must before its first calls
         self._down = False
         self._timeouts = 0
         self._unsynced: OrderedDict[str, None] = OrderedDict()  # sessions decided while Redis was unknown
-        self._epoch: str | None = None
-        self._resync_all = False
+        self._epochs: dict[str, str] = {}  # epoch key -> the epoch last seen there (one key, or one per tag)
+        self._resync_all = False  # Redis lost data, or a new master took over: write back every session held
+        self._server: Any = None  # the Sentinel master last seen (None otherwise)
         self._token = secrets.token_hex(8)
         self._proposals = itertools.count()
         self._healer: asyncio.Task[None] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._epoch_watch: asyncio.Task[None] | None = None
         self._settled_at = 0.0  # until then, Redis may still miss tiers other replicas are writing back
+        self._master_checked = 0.0
         self.transitions: dict[str, int] = {}  # "down" / "up" -> how often Redis went there
 
     def redis_state(self) -> str:
@@ -111,6 +119,12 @@ class SessionStore:
     def key(self, *parts: str) -> str:
         return self.settings.key_prefix + ":".join(parts)
 
+    def session_key(self, virtual_model: str, digest: str) -> str:
+        """Where a session's tier lives (hash-tagged under a Redis Cluster: session_keys.py)."""
+        connection = self.settings.connection
+        cluster = connection is not None and connection.topology == "cluster"
+        return session_key(self.settings.key_prefix, virtual_model, digest, cluster)
+
     async def apply_tier(
         self, key: str, mode: str, proposed: int, ttl: float, if_unknown: int = UNKNOWN
     ) -> tuple[int, str]:
@@ -123,15 +137,17 @@ class SessionStore:
             # Just after an outage or a data loss, Redis may not yet hold what other replicas decided.
             settling = if_unknown > proposed and time.monotonic() < self._settled_at
             try:
-                script = self._connect()
-                answer = await script(keys=[key, self._epoch_key],
+                script = await self._connect()
+                guard = self._epoch_key(key)
+                answer = await script(keys=[key, guard],
                                       args=[mode, if_unknown if settling else proposed, _ttl(ttl),
                                             self.local.floor(key), self._new_epoch()])
                 tier = int(answer[0])
             except Exception as exc:
                 await self._failed(exc)
             else:
-                self._answered(answer[1])
+                self._answered(guard, answer[1])
+                self._watch_master()
                 self._watch_epoch()
                 return self.local.remember(key, tier, ttl), "assumed" if settling else "redis"
         tier = self.local.apply_tier(key, mode, proposed, ttl)
@@ -154,7 +170,7 @@ class SessionStore:
         if self._down:
             return False
         try:
-            self._connect()
+            await self._connect()
             async with self._client.pipeline(transaction=False) as pipe:
                 for field, amount in fields.items():
                     if isinstance(amount, float):  # LiteLLM's response_cost
@@ -170,7 +186,7 @@ class SessionStore:
 
     async def close(self) -> None:
         """Stop the background write-back and close the connections (what is unwritten stays unwritten)."""
-        for task in (self._healer, self._watcher):
+        for task in (self._healer, self._watcher, self._epoch_watch):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):
@@ -178,32 +194,61 @@ class SessionStore:
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await self._client.aclose()
-        self._client = self._script = self._healer = self._watcher = None
+        self._client = self._script = self._healer = self._watcher = self._epoch_watch = None
+
+    def _watch_master(self) -> None:
+        """Under Sentinel, at most every MASTER_CHECK_SECONDS and in the background: follow a failover."""
+        connection = self.settings.connection
+        if connection is None or connection.topology != "sentinel":
+            return
+        now = time.monotonic()
+        if now - self._master_checked < MASTER_CHECK_SECONDS or (self._watcher and not self._watcher.done()):
+            return
+        self._master_checked = now
+        self._watcher = asyncio.get_running_loop().create_task(self._follow_master())
+
+    async def _follow_master(self) -> None:
+        with contextlib.suppress(Exception):  # no sentinel answers: the data connection will tell
+            await follow_master(self._client)
 
     def _new_epoch(self) -> str:
         """An epoch for Redis to take if it has none: never one it had before, even from this replica."""
         return f"{self._token}-{next(self._proposals)}"
 
-    @property
-    def _epoch_key(self) -> str:
-        return self.settings.key_prefix + "epoch"
+    def _epoch_key(self, key: str) -> str:
+        return epoch_key(self.settings.key_prefix, key)
 
-    def _connect(self) -> Any:
+    async def _connect(self) -> Any:
         if self._script is None:
             assert self.settings.connection is not None
             self._client = async_client(self.settings.connection, self.settings.timeout_ms / 1000)
             self._script = self._client.register_script(APPLY_TIER_SCRIPT)
+            self._ready = False
+        if not self._ready:
+            await ready(self._client)
+            self._ready = True
         return self._script
 
-    def _answered(self, epoch: Any) -> None:
+    def _answered(self, guard: str, epoch: Any) -> None:
+        """Redis answered: a new epoch under `guard`, or a new Sentinel master, means write back."""
         self._timeouts = 0
         epoch = epoch.decode("utf-8", "replace") if isinstance(epoch, bytes) else str(epoch)
-        if self._epoch is not None and epoch != self._epoch:
-            log.warning("REDIS LOST ITS SESSIONS (new epoch): writing back the %d this replica holds",
-                        sum(1 for _ in self.local.live()))
+        known = self._epochs.get(guard)
+        if known is not None and epoch != known and not self._resync_all:
+            # A cluster node loses all its slots at once, not one tag's: write back everything held.
             self._resync_all = True
             self._settle()
-        self._epoch = epoch
+            log.warning("REDIS LOST ITS SESSIONS (new epoch at %s): writing back the %d this replica holds",
+                        guard, sum(1 for _ in self.local.live()))
+        self._epochs[guard] = epoch
+        server = server_identity(self._client)
+        if server is not None and server != self._server:
+            if self._server is not None and not self._resync_all:
+                self._resync_all = True
+                self._settle()
+                log.warning("REDIS MASTER CHANGED (Sentinel failover): writing back the %d sessions this replica "
+                            "holds (the new master may have missed the last writes)", sum(1 for _ in self.local.live()))
+            self._server = server
         if self._resync_all or self._unsynced:
             self._heal_soon()
 
@@ -214,7 +259,7 @@ class SessionStore:
                 return  # one slow answer is "unknown": decide locally, write back later, try Redis next time
         # Connections opened before a Redis restart are dead: drop them all, not one per request.
         with contextlib.suppress(Exception):
-            await self._client.connection_pool.disconnect()
+            await drop_connections(self._client)
         self._mark_down(exc)
         self._heal_soon()
 
@@ -235,8 +280,8 @@ class SessionStore:
     def _watch_epoch(self) -> None:
         """Look at the epoch every `retry_seconds`, so a Redis restart that no call of this replica
         failed on is noticed, and what this replica holds is written back, even while it is idle."""
-        if self._watcher is None or self._watcher.done():
-            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        if self._epoch_watch is None or self._epoch_watch.done():
+            self._epoch_watch = asyncio.get_running_loop().create_task(self._watch())
 
     async def _watch(self) -> None:
         while True:
@@ -276,18 +321,25 @@ class SessionStore:
                 log.warning("REDIS BACK: shared session state in use again")
 
     async def _write_back(self) -> None:
-        """One pass: each session's floor goes to Redis as a maximum (all of them after Redis lost its data)."""
-        script = self._connect()
+        """One pass: each session's floor goes to Redis as a maximum (all of them after Redis lost data).
+
+        A full pass forgets the epochs it knew and learns them again from its own answers: the
+        lost ones come back new (the pass recreates them), and must not start another pass.
+        The script goes as EVAL in a non-transactional pipeline: under a cluster, redis-py's
+        cluster pipeline sends each call to its slot's node."""
+        await self._connect()
         if self._resync_all:
-            self._resync_all = False
+            self._epochs.clear()
             keys = [key for key, _, _ in self.local.live()]
+            self._resync_all = False
         else:
             keys = list(self._unsynced)
         if not keys:  # only "is Redis back?": ask for the epoch (and notice a restart)
+            guard = self._epoch_key("")
             async with self._client.pipeline(transaction=False) as pipe:
-                pipe.set(self._epoch_key, self._new_epoch(), nx=True)
-                pipe.get(self._epoch_key)
-                self._answered((await pipe.execute())[1])
+                pipe.set(guard, self._new_epoch(), nx=True)
+                pipe.get(guard)
+                self._answered(guard, (await pipe.execute())[1])
             return
         for start in range(0, len(keys), WRITE_BACK_BATCH):
             batch = keys[start:start + WRITE_BACK_BATCH]
@@ -300,9 +352,8 @@ class SessionStore:
                         floor = self.local.floor(key)
                         if floor == UNKNOWN:
                             continue
-                        await script(keys=[key, self._epoch_key],
-                                     args=["max", floor, _ttl(self.local.seconds_left(key)), floor, self._new_epoch()],
-                                     client=pipe)
+                        pipe.eval(APPLY_TIER_SCRIPT, 2, key, self._epoch_key(key),
+                                  "max", floor, _ttl(self.local.seconds_left(key)), floor, self._new_epoch())
                         written.append(key)
                     answers = await pipe.execute() if written else []
             except BaseException:
@@ -311,8 +362,7 @@ class SessionStore:
                 raise
             for key, answer in zip(written, answers, strict=True):
                 self.local.remember(key, int(answer[0]), self.local.seconds_left(key))
-            if answers:
-                self._answered(answers[-1][1])
+                self._answered(self._epoch_key(key), answer[1])
 
 
 def _timed_out(exc: Exception) -> bool:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
-from tests.support.processes import REPO_ROOT, EchoUpstream, Proxy, start_litellm_proxy
+from tests.support.processes import (
+    DEFAULT_MASTER_KEY,
+    REPO_ROOT,
+    EchoUpstream,
+    Proxy,
+    free_port,
+    litellm_executable,
+    start_litellm_proxy,
+)
 
 CONFIG = REPO_ROOT / "config_final.yaml"
+EXIT_CONFIG_ERROR = 78  # what the plugin exits with on a bad config
 UPSTREAM_MODEL = {
     "pool-chat-mini": "gpt-5-mini",
     "pool-chat-standard": "gpt-5",
@@ -38,6 +48,22 @@ def pool_env(echo: EchoUpstream) -> dict[str, str]:
 def start_routed_proxy(echo: EchoUpstream, config: Path = CONFIG, **env: str) -> Proxy:
     """A LiteLLM proxy with vibe-router loaded from `config`, pools on `echo`."""
     return start_litellm_proxy(config, env={**pool_env(echo), "VIBE_ROUTER_CONFIG": str(config), **env})
+
+
+def run_proxy_expecting_exit(config: Path, echo: EchoUpstream, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """Start a proxy that should stop at start-up; its exit code and output."""
+    env = {
+        **pool_env(echo),
+        "PATH": "/usr/bin:/bin",
+        "LITELLM_MASTER_KEY": DEFAULT_MASTER_KEY,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_TELEMETRY_DISABLED": "true",
+        "VIBE_ROUTER_CONFIG": str(config),
+        **extra_env,
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    command = [litellm_executable(), "--config", str(config), "--host", "127.0.0.1", "--port", str(free_port())]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
 def expected_score(text: str, virtual_model: str = "auto-chat") -> float:
