@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from vibe_router.echo_quality import graded_text, rule
+from vibe_router_tools.echo_quality import graded_text, rule
 
 MAX_RECORDS = 2000
 RECORDED_HEADERS = ("authorization", "x-api-key", "anthropic-version", "content-type")
