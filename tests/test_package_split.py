@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -89,15 +90,18 @@ print(" ".join(sorted(name for name in sys.modules if name.split(".")[0] in ("vi
 """
 
 
-def test_loading_the_plugin_and_scoring_imports_no_tool() -> None:
+def test_the_mounted_runtime_alone_loads_the_plugin_and_scores(tmp_path: Path) -> None:
+    """As docker-compose.yml mounts it: a copy of vibe_router/ alone on PYTHONPATH, in a fresh interpreter."""
+    mount = tmp_path / "opt"
+    shutil.copytree(RUNTIME, mount / "vibe_router", ignore=shutil.ignore_patterns("__pycache__"))
     env = {name: value for name, value in os.environ.items() if name not in ("REDIS_HOST", "REDIS_URL")}
     env.update(pool_env(SimpleNamespace(url="http://127.0.0.1:9")), VIBE_ROUTER_CONFIG=str(CONFIG),
-               PYTHONPATH=str(REPO_ROOT))
-    done = subprocess.run([sys.executable, "-c", PROXY_LOAD, str(CONFIG)], cwd=REPO_ROOT, env=env,
+               PYTHONPATH=str(mount))
+    done = subprocess.run([sys.executable, "-c", PROXY_LOAD, str(CONFIG)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     where, loaded = done.stdout.strip().splitlines()[-2:]
-    assert Path(where).resolve() == (RUNTIME / "__init__.py").resolve()
+    assert Path(where) == mount / "vibe_router" / "__init__.py"
     modules = loaded.split()
     assert "vibe_router.plugin" in modules and "vibe_router.scoring.learned" in modules, modules
     assert [name for name in modules if name.split(".")[0] == TOOLS] == []
