@@ -12,10 +12,10 @@ import argparse
 import sys
 
 from vibe_router.scoring.learned import DEFAULT_MODEL, load_model
-from vibe_router.training import latency
-from vibe_router.training.baselines import litellm_classifier
-from vibe_router.training.evaluate import latency_table
-from vibe_router.training.routellm import DATASETS, load_routellm, resolve_data_dir
+from vibe_router_tools.training import latency
+from vibe_router_tools.training.baselines import litellm_classifier
+from vibe_router_tools.training.evaluate import latency_table
+from vibe_router_tools.training.routellm import DATASETS, load_routellm, resolve_data_dir
 
 
 def main(argv: list[str] | None = None) -> int:

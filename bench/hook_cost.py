@@ -80,7 +80,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--body-bytes", type=int, default=DEFAULT_BODY_BYTES, help="body size (default 80000)")
     parser.add_argument("--kinds", default=",".join(KINDS), help="traffic kinds (default chat,messages,responses)")
     parser.add_argument("--upstream", choices=("fast", "echo"), default="fast",
-                        help="fast: bench.upstream (fixed tiny answers); echo: vibe_router.echo_upstream")
+                        help="fast: bench.upstream (fixed tiny answers); echo: vibe_router_tools.echo_upstream")
     parser.add_argument("--max-seconds", type=float, default=900, help="stop sending after this long (default 900)")
     add_output_arguments(parser, NAME)
     args = parser.parse_args(argv)

@@ -245,7 +245,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--kinds", default=",".join(KINDS), help="traffic kinds (default chat,messages,responses)")
     parser.add_argument("--stream", action="store_true", help="send stream: true (SSE answers)")
     parser.add_argument("--upstream", choices=("fast", "echo"), default="fast",
-                        help="fast: bench.upstream (fixed tiny answers); echo: vibe_router.echo_upstream "
+                        help="fast: bench.upstream (fixed tiny answers); echo: vibe_router_tools.echo_upstream "
                              "(parses and records every body)")
     parser.add_argument("--workers", type=int, default=1, help="LiteLLM workers, every proxy (default 1)")
     parser.add_argument("--no-control", dest="control", action="store_false",

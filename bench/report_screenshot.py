@@ -32,7 +32,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 def vibe_router(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "vibe_router.cli", *args], cwd=REPO_ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "vibe_router_tools.cli", *args], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=900, check=True)
     return done.stdout
 

@@ -31,7 +31,7 @@ resolve_python() {  # a runnable interpreter for a name or path; pyenv's shim fo
 stamp="$venv/.installed-locks"
 wanted="$(cat "$here/installer.lock" "$lock")"
 if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] \
-   && "$venv/bin/python" -c "import vibe_router" 2>/dev/null; then
+   && "$venv/bin/python" -c "import vibe_router, vibe_router_tools" 2>/dev/null; then
   exit 0
 fi
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.configs import heuristic_config
-from vibe_router.cli import build_parser, cmd_score, detect_endpoint, main, parse_input
+from vibe_router_tools.cli import build_parser, cmd_score, detect_endpoint, main, parse_input
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = str(heuristic_config())  # config_final.yaml on the heuristic: explanations a reader can add up
@@ -223,7 +223,7 @@ def test_score_via_main_reads_stdin(capsys: pytest.CaptureFixture[str], monkeypa
 def test_score_as_a_subprocess() -> None:
     lines = "hi\n" + json.dumps(load("codex_hi")) + "\nnot {json\n{broken\n"
     result = subprocess.run(
-        [sys.executable, "-m", "vibe_router.cli", "score", "--config", CONFIG],
+        [sys.executable, "-m", "vibe_router_tools.cli", "score", "--config", CONFIG],
         input=lines, capture_output=True, text=True, timeout=60, cwd="/",
     )
     records = [json.loads(line) for line in result.stdout.splitlines()]

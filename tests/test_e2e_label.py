@@ -48,7 +48,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proxy, EchoU
 
 def label(lab: tuple[Proxy, EchoUpstream, Path, Path], out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     proxy, _, config, captures = lab
-    command = [sys.executable, "-m", "vibe_router.cli", "label", str(captures), "--judge", "pool-judge",
+    command = [sys.executable, "-m", "vibe_router_tools.cli", "label", str(captures), "--judge", "pool-judge",
                "--config", str(config), "--base-url", proxy.url, "--key", proxy.key, "--out", str(out), *extra]
     return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
 

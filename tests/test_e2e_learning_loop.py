@@ -29,7 +29,7 @@ FRESH = {"Compare zebras and horses": "pool-chat-standard", "Zebras for a ten ye
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "vibe_router.cli", *args], cwd=REPO_ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "vibe_router_tools.cli", *args], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return done

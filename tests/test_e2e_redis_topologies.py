@@ -75,7 +75,7 @@ def test_a_proxy_on_a_cluster_routes_shares_and_counts(echo: EchoUpstream, clust
         assert "sessions=redis cluster 127.0.0.1:" in log
         assert "REDIS UNAVAILABLE" not in log and "ROUTING FAILURE" not in log and DATA_PASSWORD not in log
         env = {**os.environ, **cluster.env(), "PYTHONPATH": str(REPO_ROOT)}
-        command = [sys.executable, "-m", "vibe_router.cli", "stats", "--config", str(CONFIG), "--json"]
+        command = [sys.executable, "-m", "vibe_router_tools.cli", "stats", "--config", str(CONFIG), "--json"]
         seen: list[Any] = []
 
         def counted() -> bool:  # the proxy writes its counters every half second

@@ -197,7 +197,7 @@ def test_redis_dies_mid_burst_and_comes_back(replicas: tuple[Proxy, Proxy], redi
 def test_stats_reads_the_shared_counters(replicas: tuple[Proxy, Proxy], redis_server: RedisServer) -> None:
     post(replicas[0], "/v1/chat/completions", {"model": "auto-chat", "messages": [{"role": "user", "content": "hi"}]})
     config = REPO_ROOT / "config_final.yaml"
-    command = [sys.executable, "-m", "vibe_router.cli", "stats", "--config", str(config),
+    command = [sys.executable, "-m", "vibe_router_tools.cli", "stats", "--config", str(config),
                "--redis-url", redis_server.url]
     for _ in range(20):  # usage is counted after the response, in LiteLLM's success callback
         result = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)

@@ -18,7 +18,7 @@ from tests.support.processes import (
     start_echo_upstream,
     start_litellm_proxy,
 )
-from vibe_router.echo_upstream import MAX_RECORDS, EchoState
+from vibe_router_tools.echo_upstream import MAX_RECORDS, EchoState
 
 RESPONSES_EVENTS = [
     "response.created", "response.in_progress", "response.output_item.added",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from vibe_router.training.evaluate_source import render_source_table, run_source_eval
-from vibe_router.training.routellm import DataError
-from vibe_router.training.train import TrainOptions
+from vibe_router_tools.training.evaluate_source import render_source_table, run_source_eval
+from vibe_router_tools.training.routellm import DataError
+from vibe_router_tools.training.train import TrainOptions
 
 TOPICS = ["rain", "bread", "chess", "rivers", "gardens", "trains", "music", "coffee", "mountains", "zebras"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vibe_router.echo_quality import judge_verdict
-from vibe_router.training.label import RUBRIC, answer_text, parse_verdict
+from vibe_router_tools.echo_quality import judge_verdict
+from vibe_router_tools.training.label import RUBRIC, answer_text, parse_verdict
 
 
 @pytest.mark.parametrize(("reply", "winner"), [

@@ -16,7 +16,7 @@ from vibe_router.policy import Policy
 from vibe_router.scoring import build_scorer
 from vibe_router.scoring.gain import DEFAULT_GAIN_MODEL, GainScorer
 from vibe_router.scoring.learned import load_model
-from vibe_router.training.calibrate import view_of
+from vibe_router_tools.training.calibrate import view_of
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config_final.yaml"
@@ -71,7 +71,7 @@ def test_agent_turns_route_the_obvious_way(text: str, want: str) -> None:
 
 
 def test_min_score_is_what_calibrate_prints(capsys: pytest.CaptureFixture[str]) -> None:
-    from vibe_router.training import commands
+    from vibe_router_tools.training import commands
 
     assert commands.main(CALIBRATION) == 0
     printed = float(capsys.readouterr().out.split("min_score:")[1].split()[0])
@@ -85,8 +85,8 @@ def test_fit_gain_learns_within_sources_not_between_them() -> None:
     inside each source does."""
     pytest.importorskip("scipy")
     from vibe_router.scoring.features import Features
-    from vibe_router.training.gain import fit_gain
-    from vibe_router.training.routellm import Example
+    from vibe_router_tools.training.gain import fit_gain
+    from vibe_router_tools.training.routellm import Example
 
     rng = random.Random(0)
     examples, features = [], []
@@ -103,8 +103,8 @@ def test_fit_gain_learns_within_sources_not_between_them() -> None:
 
 
 def test_wide_benchmark_rows(tmp_path: Path) -> None:
-    from vibe_router.training.benchmarks import read_wide
-    from vibe_router.training.routellm import DataError
+    from vibe_router_tools.training.benchmarks import read_wide
+    from vibe_router_tools.training.routellm import DataError
 
     rows = [
         {"prompt": "p1", "scores": {"w1": 0.0, "s1": 1.0, "w2": 0.5, "s2": 0.5}},

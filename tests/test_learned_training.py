@@ -14,12 +14,12 @@ pytest.importorskip("scipy")  # training needs numpy + scipy (the [train] extra)
 
 from vibe_router.scoring.base import build_scorer  # noqa: E402
 from vibe_router.scoring.features import Features  # noqa: E402
-from vibe_router.training import commands, train  # noqa: E402
-from vibe_router.training.calibrate import pick_threshold, view_of  # noqa: E402
-from vibe_router.training.evaluate import TABLE_END, TABLE_START, update_readme  # noqa: E402
-from vibe_router.training.folds import grouped_folds, near_duplicate_groups  # noqa: E402
-from vibe_router.training.metrics import apgr, cpt, quality_curve, summarize  # noqa: E402
-from vibe_router.training.routellm import (  # noqa: E402
+from vibe_router_tools.training import commands, train  # noqa: E402
+from vibe_router_tools.training.calibrate import pick_threshold, view_of  # noqa: E402
+from vibe_router_tools.training.evaluate import TABLE_END, TABLE_START, update_readme  # noqa: E402
+from vibe_router_tools.training.folds import grouped_folds, near_duplicate_groups  # noqa: E402
+from vibe_router_tools.training.metrics import apgr, cpt, quality_curve, summarize  # noqa: E402
+from vibe_router_tools.training.routellm import (  # noqa: E402
     STRONG_COLUMN,
     WEAK_COLUMN,
     DataError,
@@ -288,7 +288,7 @@ def test_update_readme_needs_markers(tmp_path: Path) -> None:
 
 def test_plot_writes_a_png(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    from vibe_router.training.plot import plot
+    from vibe_router_tools.training.plot import plot
 
     curve = [0.5 + 0.5 * k / 100 for k in range(101)]
     router = {"apgr": 0.5, "curve": curve}

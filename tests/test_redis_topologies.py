@@ -28,7 +28,7 @@ from vibe_router.redis_clients import server_identity, sync_client
 from vibe_router.redis_connection import RedisConnection
 from vibe_router.session_keys import epoch_key, hash_tag
 from vibe_router.sessions import RedisSettings, SessionStore
-from vibe_router.stats import read_counters
+from vibe_router_tools.stats import read_counters
 
 
 def digests(count: int) -> list[str]:

@@ -13,7 +13,7 @@ from tests.support.stack import CONFIG
 from vibe_router.capture import Capture, CaptureSettings
 from vibe_router.config import load_config
 from vibe_router.request import build_view
-from vibe_router.training.metrics import apgr, quality_curve
+from vibe_router_tools.training.metrics import apgr, quality_curve
 
 HARD = "Implement a distributed consensus algorithm and analyze its architecture"
 
@@ -42,9 +42,9 @@ def test_the_report_shows_shares_cost_and_the_quality_curve(tmp_path: Path) -> N
         {"virtual_model": "auto-chat", "prompt": "thanks", "weak_score": 1.0, "strong_score": 1.0},
     ]
     labels.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    done = subprocess.run([sys.executable, "-m", "vibe_router.cli", "report", str(captures), "--labels", str(labels),
-                           "--config", str(CONFIG), "--out", str(out)], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-m", "vibe_router_tools.cli", "report", str(captures),
+                           "--labels", str(labels), "--config", str(CONFIG), "--out", str(out)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     page = (out / "index.html").read_text()
     assert done.stdout.strip() == str(out / "index.html")

@@ -19,7 +19,7 @@ from vibe_router.config_conversation import Price
 from vibe_router.plugin import METADATA_KEY, VibeRouter, pool_prices
 from vibe_router.redis_connection import RedisConnection
 from vibe_router.sessions import RedisSettings, SessionStore
-from vibe_router.stats import ModelStats, read_counters, render, summarize
+from vibe_router_tools.stats import ModelStats, read_counters, render, summarize
 
 DOCUMENT = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
 COMPLEX = "Implement a distributed consensus algorithm"

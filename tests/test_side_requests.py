@@ -12,13 +12,13 @@ import pytest
 
 from tests.support.stack import CONFIG
 from tests.test_router import COMPLEX, decide, make_router, route_all, scenarios
-from vibe_router.cli import main
 from vibe_router.config_values import ConfigError
 from vibe_router.policy import Policy
 from vibe_router.request import TurnView, build_view
 from vibe_router.router import RouteRequest
 from vibe_router.session_id import find_session_id
 from vibe_router.side_requests import SideRequests
+from vibe_router_tools.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TITLE_SIGNALS = "side-request: no-tools+output-schema+marker:session"

@@ -3,7 +3,7 @@
 A request with tools whose newest human text holds "run `COMMAND`" (and whose last message is
 not a tool result) is answered with a call of the client's shell tool running COMMAND; the
 tool's result is then answered with plain text, as a model ending its turn would. Everything
-else is `vibe_router.echo_upstream`. Run it as `python -m tests.support.agent_upstream --port 0`.
+else is `vibe_router_tools.echo_upstream`. Run it as `python -m tests.support.agent_upstream --port 0`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from vibe_router import echo_upstream
-from vibe_router.echo_upstream import Event, Json, messages_stream, responses_stream
+from vibe_router_tools import echo_upstream
+from vibe_router_tools.echo_upstream import Event, Json, messages_stream, responses_stream
 
 COMMAND = re.compile(r"run `([^`]+)`")
 CODEX_SHELL_TOOLS = ("exec_command", "shell_command", "shell", "local_shell")

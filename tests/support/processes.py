@@ -118,11 +118,11 @@ def _answers_200(url: str) -> Callable[[], bool]:
 
 
 class EchoUpstream(_LoggedProcess):
-    """`python -m vibe_router.echo_upstream` as a subprocess, with its test hooks."""
+    """`python -m vibe_router_tools.echo_upstream` as a subprocess, with its test hooks."""
 
     url: str
 
-    def __init__(self, port: int, env: dict[str, str], module: str = "vibe_router.echo_upstream") -> None:
+    def __init__(self, port: int, env: dict[str, str], module: str = "vibe_router_tools.echo_upstream") -> None:
         args = [sys.executable, "-m", module,
                 "--host", "127.0.0.1", "--port", str(port)]
         super().__init__(args, env, "echo-upstream")
@@ -157,7 +157,7 @@ class EchoUpstream(_LoggedProcess):
 
 
 def start_echo_upstream(
-    port: int | None = None, timeout: float = 20.0, module: str = "vibe_router.echo_upstream", **extra_env: str
+    port: int | None = None, timeout: float = 20.0, module: str = "vibe_router_tools.echo_upstream", **extra_env: str
 ) -> EchoUpstream:
     """Start the echo upstream (port None: let it pick one; `module`: a variant of it) and wait until it answers."""
     env = {**os.environ, **extra_env}

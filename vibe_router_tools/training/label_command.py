@@ -30,7 +30,7 @@ def add_label(parser: argparse.ArgumentParser) -> None:
 
 def run_label(args: argparse.Namespace) -> int:
     from vibe_router.config import ConfigError, load_config, resolve_config_path
-    from vibe_router.training.label import Labeller, LabelOptions, captured_turns, labelled_ids, run
+    from vibe_router_tools.training.label import Labeller, LabelOptions, captured_turns, labelled_ids, run
 
     try:
         config = load_config(resolve_config_path(args.config))

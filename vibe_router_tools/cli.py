@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from vibe_router.body_format import detect_endpoint
 from vibe_router.config import ConfigError, load_config, resolve_config_path
 from vibe_router.policy import Decision, Policy, from_agent
 from vibe_router.request import TurnView
+from vibe_router_tools.body_format import detect_endpoint
 
 DEFAULT_MODEL = "auto-chat"
 def body_from_text(text: str) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     from vibe_router.redis_clients import sync_client
     from vibe_router.redis_connection import RedisConnection
-    from vibe_router.stats import read_counters, render, summarize
+    from vibe_router_tools.stats import read_counters, render, summarize
 
     config = load_config(resolve_config_path(args.config))
     try:
@@ -153,7 +153,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_echo_upstream(args: argparse.Namespace) -> int:
-    from vibe_router.echo_upstream import main as echo_main
+    from vibe_router_tools.echo_upstream import main as echo_main
 
     return echo_main(["--host", args.host, "--port", str(args.port)])
 
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
 
-    from vibe_router.training.commands import add_commands
+    from vibe_router_tools.training.commands import add_commands
 
     add_commands(commands)
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vibe_router.body_format import detect_endpoint
 from vibe_router.request import TurnView, build_view
 from vibe_router.scoring.base import Scorer
-from vibe_router.training.metrics import cpt, quality_curve
-from vibe_router.training.routellm import DataError, Example, iter_jsonl
+from vibe_router_tools.body_format import detect_endpoint
+from vibe_router_tools.training.metrics import cpt, quality_curve
+from vibe_router_tools.training.routellm import DataError, Example, iter_jsonl
 
 
 @dataclass(frozen=True)

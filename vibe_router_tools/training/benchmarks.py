@@ -14,8 +14,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from vibe_router.training.routellm import DATASETS as ROUTELLM
-from vibe_router.training.routellm import DataError, Example, iter_jsonl, load_routellm
+from vibe_router_tools.training.routellm import DATASETS as ROUTELLM
+from vibe_router_tools.training.routellm import DataError, Example, iter_jsonl, load_routellm
 
 Pair = tuple[str, str]
 LABELS = {"mmlu": "MMLU", "gsm8k": "GSM8K", "lcb": "LiveCodeBench", "math": "MATH-L5", "crux": "CRUXEval"}

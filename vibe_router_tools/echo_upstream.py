@@ -4,7 +4,7 @@ It speaks the OpenAI chat, text-completion and Responses formats and the Anthrop
 Messages format, plain and streaming (SSE), well enough for a LiteLLM proxy and the
 official SDKs. Every answer is ``echo from <model>: <start of the last user text>``.
 
-With ECHO_WEAK_FAILS_ON set, answers are graded by a hidden rule (vibe_router.echo_quality).
+With ECHO_WEAK_FAILS_ON set, answers are graded by a hidden rule (vibe_router_tools.echo_quality).
 Test hooks: ``GET|DELETE /_echo/requests`` (recorded POSTs) and
 ``POST|DELETE /_echo/faults`` (``{"<model>": {"status": 500, "delay": 1.5}}``).
 This module must not import litellm: it runs in the stock LiteLLM image.
@@ -23,13 +23,13 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from vibe_router.echo_quality import graded_text, rule
+from vibe_router_tools.echo_quality import graded_text, rule
 
 MAX_RECORDS = 2000
 RECORDED_HEADERS = ("authorization", "x-api-key", "anthropic-version", "content-type")
 LISTED_MODELS = ("gpt-5", "gpt-5-mini", "gpt-4o-mini", "claude-sonnet-4-5", "claude-haiku-4-5")
 PROMPT_KEYS = ("messages", "prompt", "input", "instructions", "system")
-HIDDEN_RULE = rule()  # quality mode (vibe_router.echo_quality), read once at start
+HIDDEN_RULE = rule()  # quality mode (vibe_router_tools.echo_quality), read once at start
 
 Json = dict[str, Any]
 Event = tuple[str | None, Any]  # (SSE event name or None, payload dict or "[DONE]")

@@ -25,8 +25,8 @@ from typing import Any
 
 from vibe_router.scoring.features import FEATURES_VERSION
 from vibe_router.scoring.learned import LinearModel
-from vibe_router.training.routellm import Example
-from vibe_router.training.train import FeatureSet, _libraries, featurize
+from vibe_router_tools.training.routellm import Example
+from vibe_router_tools.training.train import FeatureSet, _libraries, featurize
 
 
 @dataclass(frozen=True)

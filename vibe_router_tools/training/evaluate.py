@@ -18,14 +18,14 @@ from typing import Any, TypeVar
 
 from vibe_router.scoring.gain import DEFAULT_GAIN_MODEL
 from vibe_router.scoring.learned import DEFAULT_MODEL, ModelFileError, load_model
-from vibe_router.training import latency
-from vibe_router.training.baselines import Router, default_routers, litellm_classifier
-from vibe_router.training.benchmarks import LABELS, WIDE, available, load_benchmark
-from vibe_router.training.folds import grouped_folds, near_duplicate_groups
-from vibe_router.training.gain import fit_gain
-from vibe_router.training.metrics import quality_curve, resample, summarize
-from vibe_router.training.routellm import Example
-from vibe_router.training.train import FeatureSet, TrainOptions, featurize, fit
+from vibe_router_tools.training import latency
+from vibe_router_tools.training.baselines import Router, default_routers, litellm_classifier
+from vibe_router_tools.training.benchmarks import LABELS, WIDE, available, load_benchmark
+from vibe_router_tools.training.folds import grouped_folds, near_duplicate_groups
+from vibe_router_tools.training.gain import fit_gain
+from vibe_router_tools.training.metrics import quality_curve, resample, summarize
+from vibe_router_tools.training.routellm import Example
+from vibe_router_tools.training.train import FeatureSet, TrainOptions, featurize, fit
 
 T = TypeVar("T")
 TABLE_START = "<!-- eval-table:start -->"

@@ -24,7 +24,7 @@ from typing import Any
 from vibe_router.request import build_view
 from vibe_router.scoring.features import FEATURES_VERSION, Features, name_of, turn_features
 from vibe_router.scoring.learned import LinearModel
-from vibe_router.training.routellm import Example
+from vibe_router_tools.training.routellm import Example
 
 EXTRA_PINS = "numpy==2.4.6 scipy==1.17.1"
 FeatureSet = Features

@@ -13,10 +13,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from vibe_router.training.baselines import default_routers
-from vibe_router.training.evaluate import Dataset, cross_validate
-from vibe_router.training.routellm import DataError, load_jsonl
-from vibe_router.training.train import TrainOptions
+from vibe_router_tools.training.baselines import default_routers
+from vibe_router_tools.training.evaluate import Dataset, cross_validate
+from vibe_router_tools.training.routellm import DataError, load_jsonl
+from vibe_router_tools.training.train import TrainOptions
 
 
 def run_source_eval(path: Path, folds: int, seed: int, options: TrainOptions, show: bool = True,

@@ -16,9 +16,9 @@ import yaml
 from vibe_router.request import build_view
 from vibe_router.scoring.base import Scorer, build_scorer
 from vibe_router.scoring.heuristic import HeuristicScorer
-from vibe_router.training.gain import GainOptions, fit_gain
-from vibe_router.training.routellm import Example
-from vibe_router.training.train import FeatureSet, TrainOptions, fit
+from vibe_router_tools.training.gain import GainOptions, fit_gain
+from vibe_router_tools.training.routellm import Example
+from vibe_router_tools.training.train import FeatureSet, TrainOptions, fit
 
 CONFIG = Path(__file__).resolve().parents[2] / "config_final.yaml"
 Scores = list[float]

@@ -12,12 +12,12 @@ from typing import Any
 from vibe_router.scoring.base import SCORER_KINDS, ScorerSettingsError
 from vibe_router.scoring.gain import DEFAULT_GAIN_MODEL
 from vibe_router.scoring.learned import DEFAULT_MODEL, ModelFileError, load_model, save_model
-from vibe_router.training.benchmarks import BENCHMARKS, available, load_benchmark
-from vibe_router.training.gain import GainOptions, fit_gain
-from vibe_router.training.label_command import add_label
-from vibe_router.training.report import add_report
-from vibe_router.training.routellm import DataError, Example, load_source, resolve_data_dir
-from vibe_router.training.train import TrainingUnavailable, TrainOptions, fit
+from vibe_router_tools.training.benchmarks import BENCHMARKS, available, load_benchmark
+from vibe_router_tools.training.gain import GainOptions, fit_gain
+from vibe_router_tools.training.label_command import add_label
+from vibe_router_tools.training.report import add_report
+from vibe_router_tools.training.routellm import DataError, Example, load_source, resolve_data_dir
+from vibe_router_tools.training.train import TrainingUnavailable, TrainOptions, fit
 
 RECIPES = ("learned", "gain")
 DEFAULT_RESULTS = Path("build") / "eval" / "results.json"
@@ -132,7 +132,7 @@ def _add_eval(parser: argparse.ArgumentParser) -> None:
 
 
 def run_eval_command(args: argparse.Namespace) -> int:
-    from vibe_router.training import evaluate
+    from vibe_router_tools.training import evaluate
 
     if args.source:
         return _run_source_eval(args)
@@ -153,7 +153,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
             args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
             print(f"results: {args.json}", file=sys.stderr)
         if not args.no_plot:
-            from vibe_router.training.plot import plot
+            from vibe_router_tools.training.plot import plot
 
             plot(results, args.plot)
             print(f"plot: {args.plot}", file=sys.stderr)
@@ -173,7 +173,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
 
 
 def _run_source_eval(args: argparse.Namespace) -> int:
-    from vibe_router.training.evaluate_source import render_source_table, run_source_eval
+    from vibe_router_tools.training.evaluate_source import render_source_table, run_source_eval
 
     try:
         results = run_source_eval(args.source, args.folds, args.seed, _options(args), show=not args.quiet,
@@ -181,7 +181,7 @@ def _run_source_eval(args: argparse.Namespace) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
         if not args.no_plot:
-            from vibe_router.training.plot import plot
+            from vibe_router_tools.training.plot import plot
 
             plot(results, args.plot)
     except (DataError, TrainingUnavailable, OSError, RuntimeError, ValueError) as error:
@@ -205,8 +205,8 @@ def _add_calibrate(parser: argparse.ArgumentParser) -> None:
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
-    from vibe_router.training.calibrate import calibrate, calibrate_to_quality, config_lines, load_views
-    from vibe_router.training.routellm import load_jsonl
+    from vibe_router_tools.training.calibrate import calibrate, calibrate_to_quality, config_lines, load_views
+    from vibe_router_tools.training.routellm import load_jsonl
 
     try:
         kind = SCORER_KINDS[args.kind]

@@ -19,7 +19,7 @@ from vibe_router.config import RouterConfig
 from vibe_router.config_conversation import Price
 from vibe_router.policy import Policy
 from vibe_router.request import build_view
-from vibe_router.training.metrics import apgr, quality_curve
+from vibe_router_tools.training.metrics import apgr, quality_curve
 
 TIME_BINS = 24
 
