@@ -40,8 +40,8 @@ from bench.campaign_report import (
     verdict,
 )
 from bench.campaign_stack import CHEAP_POOLS, REDIS_RETRY_SECONDS, Stack
-from bench.readme import MarkerError
 from bench.report import add_output_arguments, command_line, machine, write_outputs
+from vibe_router_tools.doc_sections import MarkerError
 
 NAME = "campaign"
 CHEAP_MODELS = ("gpt-5-mini", "gpt-5-codex-mini", "claude-haiku-4-5")

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.campaign_load import RequestRecord, session_decision
-from bench.report import fmt, percentile
+from bench.report import fmt
+from vibe_router_tools.training.latency import percentile
 
 
 @dataclass(frozen=True)

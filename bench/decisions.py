@@ -29,7 +29,8 @@ from typing import Any
 import yaml
 
 from bench.bodies import DEFAULT_BODY_BYTES, corpus, encoded_size
-from bench.report import add_output_arguments, command_line, fmt, machine, percentile, write_outputs
+from bench.report import add_output_arguments, command_line, fmt, machine, write_outputs
+from vibe_router_tools.training.latency import percentile
 
 NAME = "decisions"
 CONFIG = Path(__file__).resolve().parents[1] / "config_final.yaml"

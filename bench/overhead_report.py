@@ -7,8 +7,9 @@ import statistics
 from typing import Any
 
 from bench.bodies import PATHS, VIRTUAL_MODELS
-from bench.report import fmt, percentile
+from bench.report import fmt
 from bench.stack import CONTROL
+from vibe_router_tools.training.latency import percentile
 
 PLUGIN_LABELS = {
     "vibe-router": "vibe-router",

@@ -34,6 +34,7 @@ import redis.asyncio as redis_asyncio
 
 from tests.support.processes import free_port
 from vibe_router.sessions import APPLY_TIER_SCRIPT
+from vibe_router_tools.training.latency import percentile
 
 
 def burn(stop: Any) -> None:
@@ -58,12 +59,10 @@ async def measure(port: int, calls: int, concurrency: int) -> list[float]:
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-
     def at(share: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2)
+        return round(percentile(values, share), 2)
 
-    return {"calls": len(ordered), "p50": at(0.5), "p99": at(0.99), "p99.9": at(0.999), "max": round(ordered[-1], 2)}
+    return {"calls": len(values), "p50": at(0.5), "p99": at(0.99), "p99.9": at(0.999), "max": round(max(values), 2)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,20 +14,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.readme import MarkerError, markers, update_file
+from vibe_router_tools.doc_sections import MarkerError, markers, update_file
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """The `share` quantile (0..1) by linear interpolation; NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = share * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def command_line(module: str, argv: Sequence[str]) -> str:
@@ -72,9 +61,9 @@ def write_outputs(args: argparse.Namespace, name: str, results: dict[str, Any], 
         args.markdown.write_text(markdown + "\n", encoding="utf-8")
     if args.update_readme:
         try:
-            update_file(args.update_readme, name, markdown)
+            update_file(args.update_readme, f"bench-{name}", markdown)
         except (MarkerError, OSError) as error:
-            start, end = markers(name)
+            start, end = markers(f"bench-{name}")
             print(f"--update-doc: {error} (add a line {start} and a line {end} where the table goes)",
                   file=sys.stderr)
             raise SystemExit(2) from None

@@ -18,9 +18,9 @@ from unittest.mock import patch
 import pytest
 import yaml
 
-from bench.readme import MarkerError, markers, replace_between, update_file
 from bench.stack import write_configs
 from tests.support.processes import REPO_ROOT
+from vibe_router_tools.doc_sections import MarkerError, markers, replace_between, update_file
 
 RUN_TIMEOUT = 240  # a bound for a stuck run; the tests take well under a minute
 # Where config_final.yaml routes the benchmarks' agent bodies (a simple turn of each format).
@@ -37,7 +37,8 @@ def run_bench(module: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def readme_with_markers(path: Path, *names: str) -> Path:
-    sections = "".join(f"## {name}\n{markers(name)[0]}\nold {name}\n{markers(name)[1]}\n" for name in names)
+    sections = "".join(f"## {name}\n{markers(f'bench-{name}')[0]}\nold {name}\n{markers(f'bench-{name}')[1]}\n"
+                       for name in names)
     path.write_text(f"# Title\n\nintro\n\n{sections}\ntrailer\n", encoding="utf-8")
     return path
 
@@ -161,25 +162,25 @@ def test_decisions_smoke(tmp_path: Path) -> None:
 
 def test_readme_markers_replace_only_their_section(tmp_path: Path) -> None:
     readme = readme_with_markers(tmp_path / "README.md", "overhead", "decisions")
-    update_file(readme, "decisions", "| a | b |\n|---|---|\n| 1 | 2 |\n")
+    update_file(readme, "bench-decisions", "| a | b |\n|---|---|\n| 1 | 2 |\n")
     text = readme.read_text()
-    start, end = markers("decisions")
+    start, end = markers("bench-decisions")
     assert f"{start}\n| a | b |\n|---|---|\n| 1 | 2 |\n{end}" in text
     assert "old overhead" in text and "old decisions" not in text
     assert text.startswith("# Title\n\nintro\n") and text.endswith("\ntrailer\n")
-    update_file(readme, "decisions", "new")  # the second run replaces the first
+    update_file(readme, "bench-decisions", "new")  # the second run replaces the first
     assert "| a | b |" not in readme.read_text() and f"{start}\nnew\n{end}" in readme.read_text()
 
 
 def test_readme_markers_missing_or_out_of_order() -> None:
-    start, end = markers("overhead")
+    start, end = markers("bench-overhead")
     with pytest.raises(MarkerError):
-        replace_between("no markers here", "overhead", "x")
+        replace_between("no markers here", "bench-overhead", "x")
     with pytest.raises(MarkerError):
-        replace_between(f"{end}\n{start}\n", "overhead", "x")
+        replace_between(f"{end}\n{start}\n", "bench-overhead", "x")
     with pytest.raises(MarkerError):
-        replace_between(f"{start}{end}{start}{end}", "overhead", "x")
-    assert replace_between(f"a{start}old{end}b", "overhead", "new") == f"a{start}\nnew\n{end}b"
+        replace_between(f"{start}{end}{start}{end}", "bench-overhead", "x")
+    assert replace_between(f"a{start}old{end}b", "bench-overhead", "new") == f"a{start}\nnew\n{end}b"
 
 
 def test_the_throughput_rule_is_applied_to_the_a_a_control_too() -> None:

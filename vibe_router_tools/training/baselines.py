@@ -26,7 +26,7 @@ Predict = Callable[[Sequence[Example], Sequence[FeatureSet]], Scores]
 
 
 @dataclass(frozen=True)
-class Router:
+class CandidateRouter:
     name: str
     fit: Callable[[Sequence[Example], Sequence[FeatureSet]], Predict]
 
@@ -38,28 +38,28 @@ def _fixed(score: Callable[[Example], float]) -> Callable[[Sequence[Example], Se
     return fitter
 
 
-def random_router() -> Router:
+def random_router() -> CandidateRouter:
     """Every prompt ties: the curve is the expectation of routing a random share."""
-    return Router("random", _fixed(lambda example: 0.0))
+    return CandidateRouter("random", _fixed(lambda example: 0.0))
 
 
-def length_router() -> Router:
-    return Router("prompt length", _fixed(lambda example: float(len(example.prompt))))
+def length_router() -> CandidateRouter:
+    return CandidateRouter("prompt length", _fixed(lambda example: float(len(example.prompt))))
 
 
-def _scorer_router(name: str, scorer: Scorer) -> Router:
+def _scorer_router(name: str, scorer: Scorer) -> CandidateRouter:
     def score(example: Example) -> float:
         view = build_view("chat", {"messages": [{"role": "user", "content": example.prompt}]})
         return scorer.score(view).value
 
-    return Router(name, _fixed(score))
+    return CandidateRouter(name, _fixed(score))
 
 
-def heuristic_router() -> Router:
+def heuristic_router() -> CandidateRouter:
     return _scorer_router("seed heuristic", HeuristicScorer())
 
 
-def config_heuristic_router(path: Path = CONFIG) -> Router | None:
+def config_heuristic_router(path: Path = CONFIG) -> CandidateRouter | None:
     """The heuristic with the keywords config_final.yaml gives it (`scorers.heuristic`), if the file is there."""
     try:
         section = yaml.safe_load(path.read_text(encoding="utf-8"))["vibe_router"]["scorers"]["heuristic"]
@@ -80,39 +80,39 @@ def litellm_classifier() -> Callable[[str], float] | None:
     return lambda text: float(router.classify(text)[1])
 
 
-def litellm_router() -> Router | None:
+def litellm_router() -> CandidateRouter | None:
     classify = litellm_classifier()
     if classify is None:
         return None
-    return Router("LiteLLM complexity heuristic", _fixed(lambda example: classify(example.prompt)))
+    return CandidateRouter("LiteLLM complexity heuristic", _fixed(lambda example: classify(example.prompt)))
 
 
-def learned_router(options: TrainOptions | None = None) -> Router:
+def learned_router(options: TrainOptions | None = None) -> CandidateRouter:
     def fitter(train: Sequence[Example], train_features: Sequence[FeatureSet]) -> Predict:
         model = fit(train, options, train_features)
         return lambda test, test_features: [model.logit(features) for features in test_features]
 
-    return Router("learned", fitter)
+    return CandidateRouter("learned", fitter)
 
 
-def gain_router(options: GainOptions | None = None) -> Router:
+def gain_router(options: GainOptions | None = None) -> CandidateRouter:
     """The gain scorer's recipe: fixed-effects ridge on structure, trained on the training split."""
 
     def fitter(train: Sequence[Example], train_features: Sequence[FeatureSet]) -> Predict:
         model = fit_gain(train, options, train_features)
         return lambda test, test_features: [model.logit(features) for features in test_features]
 
-    return Router("gain", fitter)
+    return CandidateRouter("gain", fitter)
 
 
-def oracle_router() -> Router:
+def oracle_router() -> CandidateRouter:
     """Knows the answers: the best any router could do on these prompts."""
-    return Router("oracle", _fixed(lambda example: example.gain))
+    return CandidateRouter("oracle", _fixed(lambda example: example.gain))
 
 
 def default_routers(
     options: TrainOptions | None = None, with_litellm: bool = True, gain: GainOptions | None = None
-) -> list[Router]:
+) -> list[CandidateRouter]:
     routers = [random_router(), length_router(), heuristic_router()]
     configured = config_heuristic_router()
     if configured is not None:

@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 
 from vibe_router.scoring.gain import DEFAULT_GAIN_MODEL
 from vibe_router.scoring.learned import DEFAULT_MODEL, ModelFileError, load_model
+from vibe_router_tools.doc_sections import markers, update_file
 from vibe_router_tools.training import latency
-from vibe_router_tools.training.baselines import Router, default_routers, litellm_classifier
+from vibe_router_tools.training.baselines import CandidateRouter, default_routers, litellm_classifier
 from vibe_router_tools.training.benchmarks import LABELS, WIDE, available, load_benchmark
 from vibe_router_tools.training.folds import grouped_folds, near_duplicate_groups
 from vibe_router_tools.training.gain import fit_gain
@@ -28,8 +29,7 @@ from vibe_router_tools.training.routellm import Example
 from vibe_router_tools.training.train import FeatureSet, TrainOptions, featurize, fit
 
 T = TypeVar("T")
-TABLE_START = "<!-- eval-table:start -->"
-TABLE_END = "<!-- eval-table:end -->"
+TABLE_START, TABLE_END = markers("eval-table")
 BASELINES = ("prompt length", "seed heuristic", "heuristic (config_final.yaml)", "LiteLLM complexity heuristic")
 CANDIDATE = "gain"
 CODE = ("lcb", "crux")  # the benchmarks closest to coding-agent traffic (auto-codex, auto-claude)
@@ -75,7 +75,7 @@ class Dataset:
 
 
 def _score_router(
-    router: Router,
+    router: CandidateRouter,
     train: tuple[Sequence[Example], Sequence[FeatureSet]],
     test: tuple[Sequence[Example], Sequence[FeatureSet]],
 ) -> tuple[dict[str, float], list[float]]:
@@ -95,7 +95,7 @@ def _aggregate(runs: list[tuple[dict[str, float], list[float]]]) -> dict[str, An
     return out
 
 
-def cross_validate(routers: Sequence[Router], data: Dataset, show: bool = True) -> dict[str, dict[str, Any]]:
+def cross_validate(routers: Sequence[CandidateRouter], data: Dataset, show: bool = True) -> dict[str, dict[str, Any]]:
     """k-fold CV within one benchmark; a fold whose held-out rows have no quality gap (nothing to
     route: the strong tier no better on average) is left out, which small labelled sets can meet."""
     k = max(data.folds) + 1
@@ -116,7 +116,7 @@ def _has_gap(examples: Sequence[Example]) -> bool:
 
 
 def leave_one_out(
-    routers: Sequence[Router], data: dict[str, Dataset], held_out: str, show: bool = True
+    routers: Sequence[CandidateRouter], data: dict[str, Dataset], held_out: str, show: bool = True
 ) -> dict[str, dict[str, Any]]:
     """Train on every benchmark but `held_out`, test on all of `held_out`."""
     examples = [e for name, d in data.items() if name != held_out for e in d.examples]
@@ -287,9 +287,4 @@ def latency_table(results: dict[str, dict[str, float]]) -> list[str]:
 
 def update_readme(path: Path, table: str) -> None:
     """Replace the text between the eval-table markers of `path` with `table`."""
-    text = path.read_text(encoding="utf-8")
-    start, end = text.find(TABLE_START), text.find(TABLE_END)
-    if start < 0 or end < start:
-        raise ValueError(f"{path} has no '{TABLE_START}' ... '{TABLE_END}' markers")
-    head = text[: start + len(TABLE_START)]
-    path.write_text(f"{head}\n{table}\n{text[end:]}", encoding="utf-8")
+    update_file(path, "eval-table", table)

@@ -24,8 +24,14 @@ CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
 
 
 def percentile(values: Sequence[float], share: float) -> float:
+    """The `share` quantile (0..1) by linear interpolation; NaN for no values."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+    position = share * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def time_calls(call: Callable[[], object], repeat: int, clock: Callable[[], int]) -> list[float]:

@@ -1,4 +1,4 @@
-"""Put a benchmark's Markdown between its markers in a README (or any text file).
+"""Put generated Markdown (a benchmark's or an evaluation's table) between its markers in a doc.
 
     <!-- bench-overhead:start -->
     ...replaced...
@@ -11,19 +11,19 @@ from pathlib import Path
 
 
 class MarkerError(ValueError):
-    """The file lacks a benchmark's markers, or has them out of order or twice."""
+    """The file lacks a section's markers, or has them out of order or twice."""
 
 
 def markers(name: str) -> tuple[str, str]:
-    """The start and end markers of benchmark `name` ("overhead", "decisions")."""
-    return f"<!-- bench-{name}:start -->", f"<!-- bench-{name}:end -->"
+    """The start and end markers of section `name` ("bench-overhead", "eval-table")."""
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
 
 
 def replace_between(text: str, name: str, content: str) -> str:
     """`text` with everything between `name`'s markers replaced by `content` (markers kept)."""
     start, end = markers(name)
     if text.count(start) != 1 or text.count(end) != 1:
-        raise MarkerError(f"expected exactly one {start} and one {end}")
+        raise MarkerError(f"expected exactly one {start} and one {end} (the section's markers)")
     head, _, rest = text.partition(start)
     _, _, tail = rest.partition(end)
     if end in head:
