@@ -39,7 +39,7 @@ from bench.campaign_report import (
     totals,
     verdict,
 )
-from bench.campaign_stack import CHEAP_POOLS, REDIS_RETRY_SECONDS, Stack
+from bench.campaign_stack import CHEAP_POOLS, REDIS_RETRY_SECONDS, CampaignStack
 from bench.report import add_output_arguments, command_line, machine, write_outputs
 from vibe_router_tools.doc_sections import MarkerError
 
@@ -91,11 +91,11 @@ def cheap_served_by_fallback(phase: PhaseResult, records: list[RequestRecord], t
                 f"{len(moved)}/{len(cheap)}")
 
 
-def baseline_script(stack: Stack, phase: PhaseResult, runner: LoadRunner) -> None:
+def baseline_script(stack: CampaignStack, phase: PhaseResult, runner: LoadRunner) -> None:
     phase.check("session escalated on A is sticky on B", *sticky_across_replicas(runner))
 
 
-def redis_script(stack: Stack, phase: PhaseResult, runner: LoadRunner) -> None:
+def redis_script(stack: CampaignStack, phase: PhaseResult, runner: LoadRunner) -> None:
     """Kill Redis at 15 % of the phase, restart it at 50 %, then check shared stickiness again."""
     assert stack.redis is not None
     sleep_until(runner, phase.duration_s * 0.15)
@@ -113,19 +113,19 @@ def redis_script(stack: Stack, phase: PhaseResult, runner: LoadRunner) -> None:
     phase.check("session keys written to the restarted Redis", keys > 0, f"{keys} keys")
 
 
-def slow_redis_script(stack: Stack, phase: PhaseResult, runner: LoadRunner) -> None:
+def slow_redis_script(stack: CampaignStack, phase: PhaseResult, runner: LoadRunner) -> None:
     """Slow Redis down for the whole phase (finish_phase makes it fast again)."""
     assert stack.slow_redis is not None
     phase.extra["redis_replies_delayed"] = -stack.slow_redis.delayed
     stack.slow_redis.make_slow()
 
 
-SCRIPTS: dict[str, Callable[[Stack, PhaseResult, LoadRunner], None]] = {
+SCRIPTS: dict[str, Callable[[CampaignStack, PhaseResult, LoadRunner], None]] = {
     "1-baseline": baseline_script, "2s-slow-redis": slow_redis_script, "2-redis": redis_script,
 }
 
 
-def setup_phase(stack: Stack, phase: PhaseResult, runner: LoadRunner, args: argparse.Namespace) -> None:
+def setup_phase(stack: CampaignStack, phase: PhaseResult, runner: LoadRunner, args: argparse.Namespace) -> None:
     """Faults and targets of a phase (proxy C for phase 4, or mark it not available)."""
     if phase.name in ("3a-cheap-500", "3b-cheap-timeout"):
         fault: dict[str, Any] = {"status": 500} if phase.name == "3a-cheap-500" else {"delay": args.delay}
@@ -146,7 +146,7 @@ def setup_phase(stack: Stack, phase: PhaseResult, runner: LoadRunner, args: argp
     phase.targets = [t.name for t in runner.targets]
 
 
-def run_phases(stack: Stack, args: argparse.Namespace) -> list[dict[str, Any]]:
+def run_phases(stack: CampaignStack, args: argparse.Namespace) -> list[dict[str, Any]]:
     assert stack.echo is not None and stack.topology is not None
     echo, topology = stack.echo, stack.topology
     replicas = [stack.target("A"), stack.target("B")]
@@ -203,7 +203,7 @@ def logged_exceptions(logs: dict[str, str], limit: int = 6) -> dict[str, int]:
     return dict(found.most_common(limit))
 
 
-def finish_phase(stack: Stack, phase: PhaseResult, records: list[RequestRecord], logs: dict[str, str]) -> None:
+def finish_phase(stack: CampaignStack, phase: PhaseResult, records: list[RequestRecord], logs: dict[str, str]) -> None:
     """Phase-specific checks on the records and the proxies' logs."""
     assert stack.topology is not None
     if phase.name == "2-redis":
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     started = time.monotonic()
-    stack = Stack(args.cheap_timeout, args.redis_timeout_ms)
+    stack = CampaignStack(args.cheap_timeout, args.redis_timeout_ms)
     phases: list[dict[str, Any]] = []
     try:
         log("starting echo upstream, redis-server and three proxies ...")

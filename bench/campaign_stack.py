@@ -48,7 +48,7 @@ def broken_scorer_change(cheap_timeout: float, redis_timeout_ms: float | None,
     return change
 
 
-class Stack:
+class CampaignStack:
     """Echo upstream, redis-server, replicas A and B, and proxy C (None if it did not start)."""
 
     def __init__(self, cheap_timeout: float, redis_timeout_ms: float | None = None) -> None:
@@ -63,7 +63,7 @@ class Stack:
         self.c_startup_log = ""
         self.topology: Topology | None = None
 
-    def start(self) -> Stack:
+    def start(self) -> CampaignStack:
         self.echo = start_echo_upstream()
         self.redis = RedisServer().start()
         replica = config_variant(self.tmp, replica_change(self.cheap_timeout, self.redis_timeout_ms), "replica.yaml")
