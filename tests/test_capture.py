@@ -132,3 +132,19 @@ def test_a_full_disk_drops_records_and_counts_them(small_disk: Path) -> None:
     assert 0 < written < 200
     assert capture.counts["captured"] == written
     assert capture.dropped == {"disk": 200 - written}
+
+
+def test_a_redis_stream_without_redis_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No silent fallback to a Redis on localhost: the stream needs the deployment's Redis."""
+    from tests.support.configs import heuristic_document
+    from vibe_router.config import parse_config
+
+    for name in ("REDIS_URL", "REDIS_HOST", "REDIS_SENTINEL_NODES", "REDIS_CLUSTER_NODES"):
+        monkeypatch.delenv(name, raising=False)
+    document = heuristic_document()
+    document["vibe_router"]["capture"] = {"enabled": True, "redis_stream": "vibe-router:capture"}
+    with pytest.raises(ConfigError) as error:
+        parse_config(document)
+    assert error.value.key == "vibe_router.capture.redis_stream" and "no Redis is configured" in error.value.message
+    monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
+    assert parse_config(document).capture.redis_stream == "vibe-router:capture"

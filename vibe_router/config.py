@@ -241,6 +241,10 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
     spec = parse(RouterSpec, section, SECTION, context)
     physical = set(pools) - context["virtual"]
     models = {name: _virtual_model(name, vm, spec, physical) for name, vm in (spec.virtual_models or {}).items()}
+    redis = spec.redis.build(f"{SECTION}.redis")
+    if spec.capture.enabled and spec.capture.redis_stream and redis.connection is None:
+        raise ConfigError(f"{SECTION}.capture.redis_stream", "names a Redis stream, but no Redis is configured (set "
+                          "REDIS_HOST, REDIS_URL, REDIS_SENTINEL_NODES or REDIS_CLUSTER_NODES, and keep redis.enabled)")
     return RouterConfig(
         virtual_models=models,
         pools=frozenset(pools),
@@ -251,7 +255,7 @@ def parse_config(document: Any, source: str = "") -> RouterConfig:
         session_header=spec.sessions.header,
         session_labels=session_labels(spec.sessions, f"{SECTION}.sessions", document),
         overrides=spec.overrides.build(),
-        redis=spec.redis.build(f"{SECTION}.redis"),
+        redis=redis,
         capture=CaptureSettings(**dict(spec.capture)),
         health=HealthSettings(**dict(spec.health)),
         prices={pool: Price(price.input, price.output) for pool, price in (spec.prices or {}).items()},

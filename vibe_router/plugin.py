@@ -28,7 +28,6 @@ from vibe_router.logs import log, preview, request_line
 from vibe_router.overrides import Caller
 from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
 from vibe_router.redis_clients import sync_client
-from vibe_router.redis_connection import RedisConnection
 from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import SessionStore
 from vibe_router.shapes import shape_error
@@ -284,8 +283,9 @@ def _sync_redis(config: RouterConfig) -> Callable[[], Any]:
 
     def client() -> Any:
         if not made:
-            connection = config.redis.connection or RedisConnection(url="redis://127.0.0.1:6379/0")
-            made.append(sync_client(connection, CAPTURE_REDIS_TIMEOUT_S, retries=False))  # a drop, not a stall
+            assert config.redis.connection is not None  # the config refuses a stream without Redis
+            # One attempt per record: a dead Redis is a drop, not a stall.
+            made.append(sync_client(config.redis.connection, CAPTURE_REDIS_TIMEOUT_S, retries=False))
         return made[0]
 
     return client
