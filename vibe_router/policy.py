@@ -17,15 +17,6 @@ from vibe_router.scoring.memo import ScoreMemo
 from vibe_router.session_id import find_session_id
 from vibe_router.view_cache import ConversationCache
 
-CALL_TYPE_ENDPOINTS = {
-    "acompletion": "chat",
-    "completion": "chat",
-    "atext_completion": "completions",
-    "text_completion": "completions",
-    "anthropic_messages": "messages",
-    "aresponses": "responses",
-    "responses": "responses",
-}
 HEADER_PREFIX = "x-vibe-router-"
 MAX_HEADER_REASONS = 4
 DECISIONS_REMEMBERED = 512
