@@ -21,7 +21,15 @@ from vibe_router.config_values import (
 )
 from vibe_router.overrides import DEFAULT_HEADER, OverrideSettings
 from vibe_router.redis_connection import RedisConnection
-from vibe_router.scenarios import DEFAULT_HOUSEKEEPING_PATTERNS, Housekeeping, LongContext, Scenarios, Target, Thinking
+from vibe_router.scenarios import (
+    DEFAULT_HOUSEKEEPING_PATTERNS,
+    Housekeeping,
+    Images,
+    LongContext,
+    Scenarios,
+    Target,
+    Thinking,
+)
 from vibe_router.session_id import label_key
 from vibe_router.sessions import RedisSettings
 from vibe_router.side_requests import DEFAULT_MARKERS, DEFAULT_MIN_SIGNALS, SideRequests
@@ -85,10 +93,10 @@ def parse_scenarios(value: Any, key: str, tiers: list[str], pools: Iterable[str]
         sub = f"{key}.images"
         raw = mapping(section["images"], sub)
         reject_unknown(raw, sub, {"tier", "pool"})
-        parsed["images"] = _target(raw, sub, tiers, pools)
+        parsed["images"] = Images(_target(raw, sub, tiers, pools))
     if "thinking" in section:
         parsed["thinking"] = _thinking(section["thinking"], f"{key}.thinking", tiers)
-    return Scenarios(**parsed)
+    return Scenarios(tuple(parsed[name] for name in section))  # asked in the config's order
 
 
 def _housekeeping(value: Any, key: str) -> Housekeeping:
