@@ -134,8 +134,8 @@ class _ViewBuilder:
     def build(self, wire: WireFormat, body: dict[str, Any], resume: WalkState | None) -> tuple[TurnView, WalkState]:
         messages, self.items, self.double_brackets = wire.walk_input(body)
         state = self._walk(messages, resume or WalkState())
-        system_parts = (self._plain_text(body.get("system")), self._plain_text(body.get("instructions")),
-                        *state.system_parts)
+        system_parts = [self._plain_text(body.get(field)) for field in wire.context_fields]
+        system_parts += state.system_parts
         system_text = bound(_lines(system_parts), self.limit)
         text = state.newest
         continuation = self._is_continuation(messages)

@@ -31,6 +31,7 @@ class WireFormat(Protocol):
     call_types: tuple[str, ...]  # LiteLLM's call types for it (`async_pre_call_hook`'s `call_type`)
     metadata_field: str  # where LiteLLM keeps the request's metadata in its body
     turn_fields: frozenset[str]  # top-level fields that may hold the turn: a body with none has nothing to route
+    context_fields: tuple[str, ...]  # top-level fields of context text (a system prompt), read beside the turn
     error_param_in_provider_fields: bool  # its error object has no `param`: the field goes to provider fields
 
     def recognises(self, body: dict[str, Any]) -> bool:
@@ -58,10 +59,16 @@ class WireFormat(Protocol):
         ...
 
 
+# The context fields of the OpenAI and Anthropic formats: each reads both, whatever the body's format
+# (as the walk always did), so a system prompt counts wherever a client put it.
+CONTEXT_FIELDS = ("system", "instructions")
+
+
 class MessageList:
     """What the formats whose turn is a `messages` list (chat, Anthropic) share; each gives `part_types`."""
 
     part_types: frozenset[str] = frozenset()
+    context_fields = CONTEXT_FIELDS
 
     def history(self, body: dict[str, Any]) -> list[Any] | None:
         return message_list(body, "messages")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vibe_router.wire.base import WalkInput, as_list
+from vibe_router.wire.base import CONTEXT_FIELDS, WalkInput, as_list
 from vibe_router.wire.shape_check import kind
 from vibe_router.wire.tags import strip_field
 
@@ -15,6 +15,7 @@ class LegacyCompletions:
     call_types = ("atext_completion", "text_completion")
     metadata_field = "metadata"
     turn_fields = frozenset({"prompt"})
+    context_fields = CONTEXT_FIELDS
     error_param_in_provider_fields = False
 
     def recognises(self, body: dict[str, Any]) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vibe_router.wire.base import WalkInput, as_list, message_list
+from vibe_router.wire.base import CONTEXT_FIELDS, WalkInput, as_list, message_list
 from vibe_router.wire.shape_check import kind, message_error
 from vibe_router.wire.tags import strip_field
 
@@ -20,6 +20,7 @@ class Responses:
     call_types = ("aresponses", "responses")
     metadata_field = "litellm_metadata"
     turn_fields = frozenset({"input", "instructions"})
+    context_fields = CONTEXT_FIELDS
     error_param_in_provider_fields = False
 
     def recognises(self, body: dict[str, Any]) -> bool:
