@@ -37,7 +37,7 @@ from vibe_router.proxy_metadata import (
 from vibe_router.redis_connection import RedisConnection, sync_client
 from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import SessionStore
-from vibe_router.wire import WireFormat, for_call_type
+from vibe_router.wire import BY_CALL_TYPE, WireFormat
 
 OVERRIDE_HEADER = "x-vibe-router-override"
 CAPTURE_REDIS_TIMEOUT_S = 1.0  # the capture writer's thread waits at most this long on Redis
@@ -67,7 +67,7 @@ class VibeRouter(CustomLogger):
         self.capture = Capture(config.capture, _sync_redis(config) if config.capture.redis_stream else None)
 
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
-        wire = for_call_type(str(call_type))
+        wire = BY_CALL_TYPE.get(str(call_type))  # `wire.for_call_type`, without a call
         if wire is None or not isinstance(data, dict):
             return data
         virtual = self.policy.virtual_model_for(data.get("model"))

@@ -213,7 +213,7 @@ class Policy:
             index = 0 if target is None else virtual.tier_index(target.tier or "")
             return _decision(virtual, score, turn, session, index, f"scenario:{name}", detail)
         index = virtual.tiers.index(virtual.tier_for(score.value))
-        floor = virtual.scenarios.floor(turn, model, agent)
+        floor = virtual.scenarios.floor(turn, model, agent) if virtual.scenarios.has_floor else None
         if floor is not None:
             name, detail, target = floor
             minimum = virtual.tier_index(target.tier or "")

@@ -38,10 +38,12 @@ class Scenarios:
     items: tuple[Scenario, ...] = ()
     _takers: tuple[Scenario, ...] = field(init=False, compare=False, repr=False)
     _floors: tuple[Scenario, ...] = field(init=False, compare=False, repr=False)
+    has_floor: bool = field(init=False, compare=False, repr=False)  # some scenario sets a minimum tier
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_takers", tuple(item for item in self.items if not item.sets_floor))
         object.__setattr__(self, "_floors", tuple(item for item in self.items if item.sets_floor))
+        object.__setattr__(self, "has_floor", bool(self._floors))
 
     def __getattr__(self, name: str) -> Any:
         """A registered scenario by its name: this model's, or None when it has none."""

@@ -17,7 +17,8 @@ class LongContext:
     target: Target
 
     def take(self, turn: TurnView, requested_model: str, agent: bool) -> Taken | None:
-        return Taken(f"~{turn.total_chars // CHARS_PER_TOKEN} tokens", self.target) if self.matches(turn) else None
+        tokens = turn.total_chars // CHARS_PER_TOKEN
+        return Taken(f"~{tokens} tokens", self.target) if tokens >= self.min_tokens else None
 
     def matches(self, turn: TurnView) -> bool:
         return turn.total_chars // CHARS_PER_TOKEN >= self.min_tokens

@@ -16,11 +16,21 @@ from vibe_router.wire.tags import strip_field
 
 
 class WalkInput(NamedTuple):
-    """A body as the turn walk reads it: chat-like messages (`{"role", "content"}` dicts)."""
+    """A body as the turn walk reads it: chat-like messages (`{"role", "content"}` dicts).
+
+    Built per request with `tuple.__new__` (`new_walk_input`): the NamedTuple's own constructor costs ~0.3 µs more.
+    """
 
     messages: list[Any]
     items: bool = False  # Responses `input`: an item without a role is a tool's output or the model's own
     double_brackets: bool = False  # "[[" in user text the walk does not read (earlier prompts)
+
+
+_new_tuple = tuple.__new__
+
+
+def new_walk_input(messages: list[Any], items: bool = False, double_brackets: bool = False) -> WalkInput:
+    return _new_tuple(WalkInput, (messages, items, double_brackets))
 
 
 class WireFormat(Protocol):
@@ -74,7 +84,8 @@ class MessageList:
         return message_list(body, "messages")
 
     def walk_input(self, body: dict[str, Any]) -> WalkInput:
-        return WalkInput(as_list(body.get("messages")))
+        messages = body.get("messages")
+        return _new_tuple(WalkInput, (messages if isinstance(messages, list) else as_list(messages), False, False))
 
     def shape_error(self, body: dict[str, Any], start: int = 0) -> str | None:
         return messages_error(body, self.part_types, start)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vibe_router.wire.base import CONTEXT_FIELDS, WalkInput, as_list
+from vibe_router.wire.base import CONTEXT_FIELDS, WalkInput, as_list, new_walk_input
 from vibe_router.wire.shape_check import kind
 from vibe_router.wire.tags import strip_field
 
@@ -28,7 +28,7 @@ class LegacyCompletions:
         """The newest prompt as the one user message (a list of strings is a batch: the last one)."""
         prompt = body.get("prompt")
         brackets = any(isinstance(item, str) and "[[" in item for item in as_list(prompt))
-        return WalkInput([{"role": "user", "content": _last_prompt(prompt)}], double_brackets=brackets)
+        return new_walk_input([{"role": "user", "content": _last_prompt(prompt)}], double_brackets=brackets)
 
     def shape_error(self, body: dict[str, Any], start: int = 0) -> str | None:
         return _prompt_error(body["prompt"]) if "prompt" in body else "prompt: required"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vibe_router.wire.base import CONTEXT_FIELDS, WalkInput, as_list, message_list
+from vibe_router.wire.base import CONTEXT_FIELDS, WalkInput, as_list, message_list, new_walk_input
 from vibe_router.wire.shape_check import kind, message_error
 from vibe_router.wire.tags import strip_field
 
@@ -32,7 +32,7 @@ class Responses:
     def walk_input(self, body: dict[str, Any]) -> WalkInput:
         value = body.get("input")
         items = [{"role": "user", "content": value}] if isinstance(value, str) else as_list(value)
-        return WalkInput(items, items=True)
+        return new_walk_input(items, True)
 
     def shape_error(self, body: dict[str, Any], start: int = 0) -> str | None:
         """Items with a role are messages; other item types pass (clients add new ones often)."""
