@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vibe_router.request import TurnView
-from vibe_router.scenarios.base import CHARS_PER_TOKEN, Scenario, Taken, Target
+from vibe_router.scenarios.base import CHARS_PER_TOKEN, Scenario, Target
 from vibe_router.scenarios.housekeeping import (
     DEFAULT_HOUSEKEEPING_PATTERNS,
     MEMO_SIZE,
@@ -28,7 +28,7 @@ from vibe_router.scenarios.thinking import Thinking
 SCENARIOS: dict[str, type[Scenario]] = {kind.name: kind for kind in (Housekeeping, LongContext, Images, Thinking)}
 
 __all__ = ["CHARS_PER_TOKEN", "DEFAULT_HOUSEKEEPING_PATTERNS", "MEMO_SIZE", "SCENARIOS", "SYSTEM_CHARS", "TEXT_CHARS",
-           "Housekeeping", "Images", "LongContext", "Scenario", "Scenarios", "Taken", "Target", "Thinking"]
+           "Housekeeping", "Images", "LongContext", "Scenario", "Scenarios", "Target", "Thinking"]
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,15 @@ class Scenarios:
         (Claude Code, Codex), whose turns always list tools.
         """
         for item in self._takers:
-            taken = item.take(turn, requested_model, agent)
-            if taken is not None:
-                return item.name, taken.detail, taken.target
+            detail = item.take(turn, requested_model, agent)
+            if detail:
+                return item.name, detail, item.target
         return None
 
     def floor(self, turn: TurnView, requested_model: str, agent: bool = False) -> tuple[str, str, Target] | None:
         """(scenario name, detail, target) of the first scenario that sets a minimum tier for the request."""
         for item in self._floors:
-            taken = item.take(turn, requested_model, agent)
-            if taken is not None and taken.target is not None:
-                return item.name, taken.detail, taken.target
+            detail = item.take(turn, requested_model, agent)
+            if detail and item.target is not None:
+                return item.name, detail, item.target
         return None

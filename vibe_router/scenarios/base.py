@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple, Protocol
+from typing import ClassVar, Protocol
 
 from vibe_router.request import TurnView
 
@@ -22,13 +22,6 @@ def target_pools(target: Target) -> tuple[str, ...]:
     return (target.pool,) if target.pool else ()
 
 
-class Taken(NamedTuple):
-    """A scenario's verdict on a request: why, and where (None: the cheapest tier)."""
-
-    detail: str
-    target: Target | None = None
-
-
 class Scenario(Protocol):
     """A kind of request that decides its tier on its own, under `virtual_models.NAME.scenarios.<name>`.
 
@@ -39,8 +32,13 @@ class Scenario(Protocol):
     name: ClassVar[str]
     sets_floor: ClassVar[bool]
 
-    def take(self, turn: TurnView, requested_model: str, agent: bool) -> Taken | None:
-        """The verdict when the request is of this kind, else None. `agent`: an agent client's session."""
+    @property
+    def target(self) -> Target | None:
+        """Where it sends a request it takes (None: the cheapest tier)."""
+        ...
+
+    def take(self, turn: TurnView, requested_model: str, agent: bool) -> str | None:
+        """Why the request is of this kind (the decision's note), else None. `agent`: an agent client's session."""
         ...
 
     @property

@@ -7,7 +7,6 @@ from functools import cached_property
 from typing import ClassVar
 
 from vibe_router.request import TurnView
-from vibe_router.scenarios.base import Taken
 from vibe_router.side_requests import SideRequests
 
 SYSTEM_CHARS = 4000  # housekeeping patterns are looked for in the head of the system text
@@ -29,6 +28,7 @@ class Housekeeping:
     name: ClassVar[str] = "housekeeping"
     sets_floor: ClassVar[bool] = False
     pools: ClassVar[tuple[str, ...]] = ()  # only ever the ladder's tiers
+    target: ClassVar[None] = None  # the cheapest tier
     max_tokens: int | None = None
     patterns: tuple[str, ...] = DEFAULT_HOUSEKEEPING_PATTERNS
     client_models: frozenset[str] = frozenset()
@@ -36,10 +36,6 @@ class Housekeeping:
     # System text (its head) -> whether a pattern is in it: a conversation sends the same one every time.
     _in_system: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
     _last_system: list[str | bool] = field(default_factory=list, compare=False, repr=False)  # [text, found]
-
-    def take(self, turn: TurnView, requested_model: str, agent: bool) -> Taken | None:
-        detail = self.matches(turn, requested_model, agent)
-        return Taken(detail) if detail else None
 
     def matches(self, turn: TurnView, requested_model: str, agent: bool = False) -> str | None:
         """Which rule makes the request housekeeping, or None. `agent`: the session is an agent client's."""
@@ -53,6 +49,8 @@ class Housekeeping:
         if self._found(turn.system_text[:SYSTEM_CHARS], turn.text[:TEXT_CHARS]):
             return "title-or-summary"
         return None
+
+    take = matches  # the scenario protocol's name for it
 
     def _found(self, system: str, text: str) -> bool:
         """A pattern in `(system + "\n" + text).lower()`, with the system part looked at once per system text."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from vibe_router.request import TurnView
-from vibe_router.scenarios.base import Taken, Target, target_pools
+from vibe_router.scenarios.base import Target, target_pools
 
 
 @dataclass(frozen=True)
@@ -15,8 +15,8 @@ class Images:
     sets_floor: ClassVar[bool] = False
     target: Target
 
-    def take(self, turn: TurnView, requested_model: str, agent: bool) -> Taken | None:
-        return Taken(f"{turn.images} image(s)", self.target) if turn.images else None
+    def take(self, turn: TurnView, requested_model: str, agent: bool) -> str | None:
+        return f"{turn.images} image(s)" if turn.images else None
 
     @property
     def pools(self) -> tuple[str, ...]:

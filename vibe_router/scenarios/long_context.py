@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from vibe_router.request import TurnView
-from vibe_router.scenarios.base import CHARS_PER_TOKEN, Taken, Target, target_pools
+from vibe_router.scenarios.base import CHARS_PER_TOKEN, Target, target_pools
 
 
 @dataclass(frozen=True)
@@ -16,9 +16,9 @@ class LongContext:
     min_tokens: int
     target: Target
 
-    def take(self, turn: TurnView, requested_model: str, agent: bool) -> Taken | None:
+    def take(self, turn: TurnView, requested_model: str, agent: bool) -> str | None:
         tokens = turn.total_chars // CHARS_PER_TOKEN
-        return Taken(f"~{tokens} tokens", self.target) if tokens >= self.min_tokens else None
+        return f"~{tokens} tokens" if tokens >= self.min_tokens else None
 
     def matches(self, turn: TurnView) -> bool:
         return turn.total_chars // CHARS_PER_TOKEN >= self.min_tokens

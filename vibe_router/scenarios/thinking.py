@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import ClassVar
 
 from vibe_router.request import TurnView
-from vibe_router.scenarios.base import Taken, Target
+from vibe_router.scenarios.base import Target
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,8 @@ class Thinking:
     efforts: frozenset[str] = frozenset({"high", "xhigh", "max"})
     thinking_types: bool = True
 
-    def take(self, turn: TurnView, requested_model: str, agent: bool) -> Taken | None:
-        if not self.matches(turn):
-            return None
-        return Taken(f"{turn.reasoning_effort or 'thinking'} sets the minimum tier", self._target)
+    def take(self, turn: TurnView, requested_model: str, agent: bool) -> str | None:
+        return f"{turn.reasoning_effort or 'thinking'} sets the minimum tier" if self.matches(turn) else None
 
     def matches(self, turn: TurnView) -> bool:
         if turn.reasoning_effort is not None:
@@ -30,5 +28,5 @@ class Thinking:
         return self.thinking_types and turn.thinking
 
     @cached_property
-    def _target(self) -> Target:
+    def target(self) -> Target:
         return Target(tier=self.min_tier)
