@@ -14,8 +14,9 @@ from typing import Any
 from litellm.integrations.custom_logger import CustomLogger
 
 from vibe_router.config import load_config, resolve_config_path
-from vibe_router.plugin import METADATA_KEY, find_record, request_metadata
-from vibe_router.policy import CALL_TYPE_ENDPOINTS, HEADER_PREFIX
+from vibe_router.policy import HEADER_PREFIX
+from vibe_router.proxy_metadata import METADATA_KEY, find_record, request_metadata
+from vibe_router.wire import for_call_type
 
 HEADER_NAMES = ("virtual-model", "pool", "tier", "score", "reason", "decided-by", "session")
 
@@ -30,13 +31,13 @@ class FloorPlugin(CustomLogger):
         }
 
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
-        endpoint = CALL_TYPE_ENDPOINTS.get(str(call_type))
-        virtual = data.get("model") if endpoint is not None else None
+        wire = for_call_type(str(call_type))
+        virtual = data.get("model") if wire is not None else None
         pool = self.pools.get(virtual) if isinstance(virtual, str) else None
         if pool is None:
             return data
         data["model"] = pool
-        request_metadata(data, endpoint)[METADATA_KEY] = {"virtual_model": virtual, "pool": pool}
+        request_metadata(data, wire.endpoint)[METADATA_KEY] = {"virtual_model": virtual, "pool": pool}
         return data
 
     async def async_post_call_response_headers_hook(

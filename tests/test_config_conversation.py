@@ -53,7 +53,7 @@ def test_repo_config_conversation_settings() -> None:
     assert chat.scenarios.housekeeping is not None and chat.scenarios.housekeeping.max_tokens == 16
     assert chat.scenarios.housekeeping.patterns == DEFAULT_HOUSEKEEPING_PATTERNS
     assert chat.scenarios.long_context is not None and chat.scenarios.long_context.target == Target(tier="standard")
-    assert chat.scenarios.images == Target(tier="standard") and codex.scenarios.images is None
+    assert chat.scenarios.images.target == Target(tier="standard") and codex.scenarios.images is None
     assert chat.scenarios.thinking is None and claude.scenarios.thinking is None
     assert codex.scenarios.thinking is not None
     assert (codex.scenarios.thinking.min_tier, codex.scenarios.thinking.efforts) == ("standard", {"high", "xhigh"})
@@ -108,7 +108,7 @@ def test_scenario_pool_outside_the_ladder() -> None:
         document["model_list"].append({"model_name": "pool-vision", "litellm_params": {"model": "x/y"}})
         model(document)["scenarios"]["images"] = {"pool": "pool-vision"}
 
-    assert parsed(change).virtual_models["auto-chat"].scenarios.images == Target(pool="pool-vision")
+    assert parsed(change).virtual_models["auto-chat"].scenarios.images.target == Target(pool="pool-vision")
 
 
 # ------------------------------------------------------------------------------ errors name the key

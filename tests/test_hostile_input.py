@@ -22,7 +22,7 @@ from vibe_router.plugin import METADATA_KEY, VibeRouter
 from vibe_router.policy import Policy
 from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import RedisSettings, SessionStore
-from vibe_router.shapes import shape_error
+from vibe_router.wire import shape_error
 
 ENDPOINT_CALL_TYPES = {
     "chat": "acompletion",

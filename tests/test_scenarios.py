@@ -1,11 +1,13 @@
-"""Housekeeping patterns: found in the head of the system text or of the user's text, case-insensitively."""
+"""Housekeeping patterns (found in the head of the system or the user's text, case-insensitively); the scenario
+registry and the config's order."""
 
 from __future__ import annotations
 
 import pytest
 
+from vibe_router.config_scenarios import parse_scenarios
 from vibe_router.request import TurnView
-from vibe_router.scenarios import MEMO_SIZE, SYSTEM_CHARS, Housekeeping
+from vibe_router.scenarios import MEMO_SIZE, SCENARIOS, SYSTEM_CHARS, Housekeeping, Images, Scenarios, Target
 
 
 def turn(system: str, text: str = "hi") -> TurnView:
@@ -53,3 +55,36 @@ def test_alternating_system_texts_are_each_judged_on_their_own() -> None:
         equal_copy = "".join(["You are ", "Claude Code."])  # equal to `plain`, not the same object
         assert housekeeping.matches(turn(equal_copy), "auto-chat") is None
         assert housekeeping.matches(turn(plain), "auto-chat") is None
+
+
+# ------------------------------------------------------------------ the registry and the config's order
+def test_every_registered_scenario_has_its_name_and_attribute() -> None:
+    assert list(SCENARIOS) == ["housekeeping", "long_context", "images", "thinking"]
+    scenarios = Scenarios((Images(Target(tier="standard")),))
+    assert scenarios.images == Images(Target(tier="standard")) and scenarios.long_context is None
+    with pytest.raises(AttributeError):
+        _ = scenarios.unknown
+
+
+LONG_IMAGE_TURN = TurnView(endpoint="chat", text="look", images=1, total_chars=400_000)
+
+
+@pytest.mark.parametrize(("order", "taken_by"), [
+    (("long_context", "images"), "long_context"),
+    (("images", "long_context"), "images"),
+])
+def test_scenarios_are_asked_in_the_configs_order(order: tuple[str, ...], taken_by: str) -> None:
+    raw = {"long_context": {"min_tokens": 1000, "pool": "pool-long"}, "images": {"pool": "pool-vision"}}
+    scenarios = parse_scenarios({name: raw[name] for name in order}, "scenarios", ["cheap", "standard"],
+                                ["pool-long", "pool-vision"])
+    assert [item.name for item in scenarios.items] == list(order)
+    assert scenarios.route(LONG_IMAGE_TURN, "auto-chat")[0] == taken_by
+
+
+def test_a_floor_scenario_is_never_taken_first_wherever_it_is_listed() -> None:
+    scenarios = parse_scenarios({"thinking": {"min_tier": "standard"}, "images": {"tier": "standard"}}, "scenarios",
+                                ["cheap", "standard"], [])
+    turn = TurnView(endpoint="chat", text="x", images=1, reasoning_effort="high")
+    assert scenarios.route(turn, "auto-chat")[0] == "images"
+    assert scenarios.floor(turn, "auto-chat") == ("thinking", "high sets the minimum tier", Target(tier="standard"))
+    assert scenarios.floor(turn._replace(reasoning_effort="low"), "auto-chat") is None

@@ -21,8 +21,8 @@ from vibe_router.plugin import VibeRouter
 from vibe_router.request import build_view, conversation_of
 from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import RedisSettings, SessionStore
-from vibe_router.shapes import shape_error
 from vibe_router.view_cache import ConversationCache
+from vibe_router.wire import shape_error
 
 CONFIG_VALUES = load_config(CONFIG)
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from pydantic import field_validator, model_validator
+from pydantic import PrivateAttr, field_validator, model_validator
 
-from vibe_router.config_values import Names, NameSet, Section, Whole, fail, required
-from vibe_router.scenarios import DEFAULT_HOUSEKEEPING_PATTERNS, Housekeeping, LongContext, Scenarios, Target, Thinking
+from vibe_router.config_values import Names, NameSet, Section, Whole, fail, parse, required
+from vibe_router.scenarios import (
+    DEFAULT_HOUSEKEEPING_PATTERNS,
+    Housekeeping,
+    Images,
+    LongContext,
+    Scenarios,
+    Target,
+    Thinking,
+)
 from vibe_router.side_requests import DEFAULT_MARKERS, DEFAULT_MIN_SIGNALS, SideRequests
 
 MARKER_NAME = re.compile(r"[A-Za-z][\w.:-]*")
@@ -100,6 +109,14 @@ class ScenariosSpec(Section):
     long_context: LongContextSpec | None = None
     images: TargetSpec | None = None
     thinking: ThinkingSpec | None = None
+    _order: tuple[str, ...] = PrivateAttr(default=())  # the config's order: the scenarios are asked in it
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_order(cls, value: Any, handler: Any) -> Any:
+        spec = handler(value)
+        spec._order = tuple(value) if isinstance(value, dict) else ()
+        return spec
 
     @field_validator("*", mode="before")
     @classmethod
@@ -107,12 +124,20 @@ class ScenariosSpec(Section):
         return {} if value is None else value  # a scenario named without settings is on, with its defaults
 
     def check(self, at: str, tiers: list[str], pools: set[str]) -> Scenarios:
-        """The scenarios, or an error at the first target outside the tiers and the physical pools."""
-        long_context = self.long_context
-        return Scenarios(
-            housekeeping=self.housekeeping.build() if self.housekeeping else None,
-            long_context=long_context and LongContext(
-                long_context.min_tokens, long_context.check(f"{at}.long_context", tiers, pools)),
-            images=self.images and self.images.check(f"{at}.images", tiers, pools),
-            thinking=self.thinking and self.thinking.check(f"{at}.thinking", tiers),
-        )
+        """The scenarios in the config's order, or an error at the first target outside the tiers and pools."""
+        built: dict[str, Any] = {}
+        if self.housekeeping:
+            built["housekeeping"] = self.housekeeping.build()
+        if self.long_context:
+            target = self.long_context.check(f"{at}.long_context", tiers, pools)
+            built["long_context"] = LongContext(self.long_context.min_tokens, target)
+        if self.images:
+            built["images"] = Images(self.images.check(f"{at}.images", tiers, pools))
+        if self.thinking:
+            built["thinking"] = self.thinking.check(f"{at}.thinking", tiers)
+        return Scenarios(tuple(built[name] for name in self._order if name in built))
+
+
+def parse_scenarios(value: Any, key: str, tiers: Iterable[str], pools: Iterable[str]) -> Scenarios:
+    """A `scenarios:` mapping read on its own (the config reads it inside its virtual model)."""
+    return parse(ScenariosSpec, value, key).check(key, list(tiers), set(pools))

@@ -1,7 +1,8 @@
 """Forcing a tier: the `x-vibe-route` header and the inline `[[route:TIER]]` tag.
 
-The tag is always removed from the request before it goes upstream; it is honoured only
-where the config allows overrides (globally, or for listed key or team aliases).
+The tag is always removed from the request before it goes upstream (each wire format's
+`strip_tags`); it is honoured only where the config allows overrides (globally, or for listed
+key or team aliases).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from vibe_router.headers import lowercase_headers
 
@@ -58,50 +59,3 @@ def requested_override(headers: Mapping[str, str], text: str, settings: Override
         if found:
             return Override((found.group(1) or found.group(2)).lower(), "tag")
     return None
-
-
-def strip_tags(body: dict[str, Any]) -> bool:
-    """Remove every inline route tag from the user's text in a request body, in place."""
-    changed = False
-    prompt = body.get("prompt")
-    if isinstance(prompt, str):
-        body["prompt"], changed = _strip(prompt)
-    elif isinstance(prompt, list):
-        for index, item in enumerate(prompt):
-            if isinstance(item, str):
-                prompt[index], hit = _strip(item)
-                changed |= hit
-    for key in ("messages", "input"):
-        value = body.get(key)
-        if isinstance(value, str):
-            body[key], hit = _strip(value)
-            changed |= hit
-        elif isinstance(value, list):
-            for message in value:
-                if isinstance(message, dict) and message.get("role") == "user":
-                    changed |= _strip_content(message)
-    return changed
-
-
-def _strip_content(message: dict[str, Any]) -> bool:
-    content = message.get("content")
-    if isinstance(content, str):
-        stripped, changed = _strip(content)
-        if changed:
-            message["content"] = stripped
-        return changed
-    changed = False
-    for part in content if isinstance(content, list) else ():
-        if isinstance(part, dict) and isinstance(part.get("text"), str):
-            stripped, hit = _strip(part["text"])
-            if hit:
-                part["text"] = stripped
-                changed = True
-    return changed
-
-
-def _strip(text: str) -> tuple[str, bool]:
-    if "[[" not in text or "[[route:" not in text.lower():
-        return text, False
-    stripped = TAG.sub("", text)
-    return stripped, stripped != text

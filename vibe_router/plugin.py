@@ -25,37 +25,23 @@ from vibe_router.config import ConfigError, RouterConfig, load_config, resolve_c
 from vibe_router.config_conversation import Price
 from vibe_router.log_lines import decision_json, decision_line, outcome_json, outcome_line
 from vibe_router.logs import log, preview, request_line
-from vibe_router.overrides import Caller
-from vibe_router.policy import CALL_TYPE_ENDPOINTS, Decision
+from vibe_router.proxy_metadata import (
+    METADATA_KEY,
+    RoutingRecord,
+    caller,
+    find_record,
+    mark_spend,
+    request_headers,
+    request_metadata,
+)
 from vibe_router.redis_clients import sync_client
 from vibe_router.router import Router, RouteRequest
 from vibe_router.sessions import SessionStore
-from vibe_router.shapes import shape_error
+from vibe_router.wire import BY_CALL_TYPE, WireFormat
 
-METADATA_KEY = "vibe_router"
 OVERRIDE_HEADER = "x-vibe-router-override"
 CAPTURE_REDIS_TIMEOUT_S = 1.0  # the capture writer's thread waits at most this long on Redis
 CONFIG_ERROR_EXIT = 78  # EX_CONFIG
-# Where LiteLLM keeps request metadata for each endpoint kind.
-METADATA_FIELD = {
-    "chat": "metadata",
-    "completions": "metadata",
-    "messages": "litellm_metadata",
-    "responses": "litellm_metadata",
-}
-
-
-class RoutingRecord(dict):
-    """The decision as it travels in request metadata (a plain dict to every reader).
-
-    LiteLLM deep-copies the metadata for every fallback hop. Nothing changes a record after
-    the hook wrote it, so its copy is the record itself.
-    """
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> RoutingRecord:
-        return self
-
-
 class InvalidRequest(HTTPException):
     """A 400 naming the field: LiteLLM puts `type` and `param` at the top level of the error object,
     where the OpenAI SDKs read them (`error.param`). Anthropic's error object has no `param`, and
@@ -63,11 +49,11 @@ class InvalidRequest(HTTPException):
 
     type = "invalid_request_error"
 
-    def __init__(self, message: str, param: str, endpoint: str) -> None:
+    def __init__(self, message: str, param: str, wire: WireFormat) -> None:
         super().__init__(status_code=400, detail=message)
         self.message = message  # /v1/completions reads this (else str(self): "400: ...")
         self.param = param
-        self.provider_specific_fields = {"param": param} if endpoint == "messages" else None
+        self.provider_specific_fields = {"param": param} if wire.error_param_in_provider_fields else None
 
 
 class VibeRouter(CustomLogger):
@@ -81,13 +67,14 @@ class VibeRouter(CustomLogger):
         self.capture = Capture(config.capture, _sync_redis(config) if config.capture.redis_stream else None)
 
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any) -> dict:
-        endpoint = CALL_TYPE_ENDPOINTS.get(str(call_type))
-        if endpoint is None or not isinstance(data, dict):
+        wire = BY_CALL_TYPE.get(str(call_type))  # `wire.for_call_type`, without a call
+        if wire is None or not isinstance(data, dict):
             return data
         virtual = self.policy.virtual_model_for(data.get("model"))
         if virtual is None:
             return data
-        self._reject_forbidden_shape(endpoint, data)
+        endpoint = wire.endpoint
+        self._reject_forbidden_shape(wire, data)
         try:
             await self._route(endpoint, data, user_api_key_dict)
         except Exception as exc:  # a router failure never fails the request
@@ -100,23 +87,24 @@ class VibeRouter(CustomLogger):
             self.router.count_fields(virtual.name, {"fail_open": 1})
         return data
 
-    def _reject_forbidden_shape(self, endpoint: str, data: dict) -> None:
+    def _reject_forbidden_shape(self, wire: WireFormat, data: dict) -> None:
         """A body the wire format forbids gets a 400 naming the field, not LiteLLM's slow 500."""
         if not self.policy.config.reject_malformed:
             return
+        endpoint = wire.endpoint
         try:
-            problem = shape_error(endpoint, data, start=self.policy.known_prefix(endpoint, data))
+            problem = wire.shape_error(data, start=self.policy.known_prefix(endpoint, data))
         except Exception:  # the check itself must never fail a request
             return
         if problem:
             self.metrics.reject(endpoint)
             log.warning("REJECTED virtual_model=%s endpoint=%s: %s", data.get("model"), endpoint, problem)
-            raise InvalidRequest(f"vibe-router: invalid request: {problem}", problem.split(":", 1)[0], endpoint)
+            raise InvalidRequest(f"vibe-router: invalid request: {problem}", problem.split(":", 1)[0], wire)
 
     async def _route(self, endpoint: str, data: dict, user_api_key_dict: Any) -> None:
         started = time.perf_counter()
         metadata = request_metadata(data, endpoint)
-        request = RouteRequest(endpoint, data, _request_headers(data, metadata), _caller(user_api_key_dict, metadata))
+        request = RouteRequest(endpoint, data, request_headers(data, metadata), caller(user_api_key_dict, metadata))
         routed = await self.router.route(request)
         if routed is None:
             return
@@ -133,7 +121,7 @@ class VibeRouter(CustomLogger):
         if self.capture.wants(decision.decided_by, turn.continuation, turn.carries_reasoning):
             record["capture"] = self.capture.begin(data, turn, decision.spend_record())
         metadata[METADATA_KEY] = record
-        _mark_spend(metadata, decision)
+        mark_spend(metadata, decision)
         show_preview = self.policy.config.log_preview and not litellm.turn_off_message_logging
         text_preview = preview(routed.turn.text) if show_preview else None
         if bool(litellm.json_logs) != logs.json_lines():  # the config's json_logs may come after callbacks
@@ -289,58 +277,6 @@ def _sync_redis(config: RouterConfig) -> Callable[[], Any]:
         return made[0]
 
     return client
-
-
-def _mark_spend(metadata: dict, decision: Decision) -> None:
-    """The decision where LiteLLM's spend logs keep it: `spend_logs_metadata` and the request's tags.
-
-    Merged with what the client sent, never replacing it.
-    """
-    sent = metadata.get("spend_logs_metadata")
-    sent = sent if isinstance(sent, dict) else {}
-    metadata["spend_logs_metadata"] = {**sent, METADATA_KEY: decision.spend_record()}
-    tags = metadata.get("tags")
-    tag = f"vibe-router:{decision.virtual_model}:{decision.tier}"
-    metadata["tags"] = [*tags, tag] if isinstance(tags, list) else [tag]
-
-
-def request_metadata(data: dict, endpoint: str) -> dict:
-    """Where LiteLLM keeps this request's metadata (made when the body has none)."""
-    field = METADATA_FIELD[endpoint]
-    metadata = data.get(field)
-    if not isinstance(metadata, dict):
-        metadata = {}
-        data[field] = metadata
-    return metadata
-
-
-def _request_headers(data: dict, metadata: dict) -> dict[str, str]:
-    for source in (metadata.get("headers"), (data.get("proxy_server_request") or {}).get("headers")):
-        if isinstance(source, dict):
-            return source
-    return {}
-
-
-def _caller(user_api_key_dict: Any, metadata: dict) -> Caller:
-    return Caller(
-        key_hash=_pick(user_api_key_dict, "token", metadata, "user_api_key_hash"),
-        key_alias=_pick(user_api_key_dict, "key_alias", metadata, "user_api_key_alias"),
-        team_alias=_pick(user_api_key_dict, "team_alias", metadata, "user_api_key_team_alias"),
-    )
-
-
-def _pick(user_api_key_dict: Any, attribute: str, metadata: dict, key: str) -> str | None:
-    value = getattr(user_api_key_dict, attribute, None) or metadata.get(key)
-    return value if isinstance(value, str) else None
-
-
-def find_record(container: dict) -> dict | None:
-    """The routing record in a request body's (or a logging event's) metadata, if any."""
-    for field in ("metadata", "litellm_metadata"):
-        metadata = container.get(field)
-        if isinstance(metadata, dict) and isinstance(metadata.get(METADATA_KEY), dict):
-            return metadata[METADATA_KEY]
-    return None
 
 
 def litellm_model_info(model: str) -> dict[str, Any]:

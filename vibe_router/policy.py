@@ -17,15 +17,6 @@ from vibe_router.scoring.memo import ScoreMemo
 from vibe_router.session_id import find_session_id
 from vibe_router.view_cache import ConversationCache
 
-CALL_TYPE_ENDPOINTS = {
-    "acompletion": "chat",
-    "completion": "chat",
-    "atext_completion": "completions",
-    "text_completion": "completions",
-    "anthropic_messages": "messages",
-    "aresponses": "responses",
-    "responses": "responses",
-}
 HEADER_PREFIX = "x-vibe-router-"
 MAX_HEADER_REASONS = 4
 DECISIONS_REMEMBERED = 512
@@ -222,13 +213,12 @@ class Policy:
             index = 0 if target is None else virtual.tier_index(target.tier or "")
             return _decision(virtual, score, turn, session, index, f"scenario:{name}", detail)
         index = virtual.tiers.index(virtual.tier_for(score.value))
-        thinking = virtual.scenarios.thinking
-        if thinking is not None and thinking.matches(turn):
-            floor = virtual.tier_index(thinking.min_tier)
-            if floor > index:
-                effort = turn.reasoning_effort or "thinking"
-                return _decision(virtual, score, turn, session, floor, "scenario:thinking",
-                                 f"{effort} sets the minimum tier")
+        floor = virtual.scenarios.floor(turn, model, agent) if virtual.scenarios.has_floor else None
+        if floor is not None:
+            name, detail, target = floor
+            minimum = virtual.tier_index(target.tier or "")
+            if minimum > index:
+                return _decision(virtual, score, turn, session, minimum, f"scenario:{name}", detail)
         return _decision(virtual, score, turn, session, index)
 
 

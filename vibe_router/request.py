@@ -7,13 +7,15 @@ and `<environment_context>` blocks) are context, not the user's task.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple, Protocol
 
+from vibe_router.wire import BY_ENDPOINT, ENDPOINTS, WireFormat, wire_format
+from vibe_router.wire import options as asked
+from vibe_router.wire.base import as_list, prompt_body
 from vibe_router.wrappers import DEFAULT_STRIPPER, WrapperStripper
 
-ENDPOINTS = ("chat", "completions", "messages", "responses")
+__all__ = ["ENDPOINTS", "TurnView", "WalkState", "bound", "build_view", "conversation_of", "prompt_view"]
 
 # Tuples, not sets: `in` compares with ==, so a field of any JSON type can be tested.
 IMAGE_PART_TYPES = ("image", "image_url", "input_image")
@@ -100,20 +102,23 @@ def build_view(
     With `states`, the walk resumes after the longest known prefix of the conversation (not
     with `fresh`) and leaves its own state there for the next request.
     """
-    if endpoint not in ENDPOINTS:
-        raise ValueError(f"unknown endpoint kind {endpoint!r}")
-    conversation = conversation_of(endpoint, body) if states is not None else None
+    wire = BY_ENDPOINT.get(endpoint) or wire_format(endpoint)  # (the look-up alone is faster; this raises)
+    conversation = wire.history(body) if states is not None else None
     resume = None if conversation is None or fresh else states.resume_point(endpoint, conversation)
-    view, state = _ViewBuilder(stripper, max_text_chars).build(endpoint, body, resume)
+    view, state = _ViewBuilder(stripper, max_text_chars).build(wire, body, resume)
     if conversation is not None:
         states.store(endpoint, conversation, state)
     return view
 
 
+def prompt_view(text: str) -> TurnView:
+    """The turn view of a bare prompt, posed as one chat user message (how the tools score a prompt)."""
+    return build_view("chat", prompt_body(text))
+
+
 def conversation_of(endpoint: str, body: dict[str, Any]) -> list[Any] | None:
     """The body's own list of messages (Responses: input items), or None."""
-    messages = body.get("input" if endpoint == "responses" else "messages") if endpoint != "completions" else None
-    return messages if isinstance(messages, list) else None
+    return BY_ENDPOINT[endpoint].history(body)
 
 
 class _ViewBuilder:
@@ -126,45 +131,38 @@ class _ViewBuilder:
         self.double_brackets = False
         self.items = False  # Responses `input`: tool outputs and the model's own items carry no role
 
-    def build(self, endpoint: str, body: dict[str, Any], resume: WalkState | None = None) -> tuple[TurnView, WalkState]:
-        if endpoint == "completions":
-            prompt = body.get("prompt")
-            self.double_brackets = any(isinstance(item, str) and "[[" in item for item in _as_list(prompt))
-            messages = [{"role": "user", "content": _last_prompt(prompt)}]
-        elif endpoint == "responses":
-            value = body.get("input")
-            messages = [{"role": "user", "content": value}] if isinstance(value, str) else _as_list(value)
-            self.items = True
-        else:
-            messages = _as_list(body.get("messages"))
+    def build(self, wire: WireFormat, body: dict[str, Any], resume: WalkState | None) -> tuple[TurnView, WalkState]:
+        messages, self.items, self.double_brackets = wire.walk_input(body)
         state = self._walk(messages, resume or WalkState())
-        system_parts = (self._plain_text(body.get("system")), self._plain_text(body.get("instructions")),
-                        *state.system_parts)
+        system_parts = []  # a plain loop: a comprehension or map() costs ~0.4 µs more here
+        for field in wire.context_fields:
+            system_parts.append(self._plain_text(body.get(field)))
+        system_parts += state.system_parts
         system_text = bound(_lines(system_parts), self.limit)
         text = state.newest
         continuation = self._is_continuation(messages)
-        effort = _reasoning_effort(body)
+        effort = asked.reasoning_effort(body)
         view = TurnView(
-            endpoint=endpoint,
+            endpoint=wire.endpoint,
             text=text,
             turns=state.turns,
             messages=state.conversation,
             code_blocks=count_code_blocks(text),
             images=self.images,
-            tools=len(_as_list(body.get("tools"))) + len(_as_list(body.get("functions"))),
-            thinking=_thinking_requested(body, effort),
+            tools=len(as_list(body.get("tools"))) + len(as_list(body.get("functions"))),
+            thinking=asked.thinking_requested(body, effort),
             reasoning_effort=effort,
             total_chars=self.total_chars,
             continuation=continuation,
             carries_reasoning=self.carries_reasoning,
             double_brackets=self.double_brackets,
-            max_tokens=_max_tokens(body),
+            max_tokens=asked.max_tokens(body),
             system_text=system_text,
             first_text=state.first,
             items=state.length,
             resumed=resume.length if resume else 0,
-            structured_output=_structured_output(body),
-            client_source=_client_source(body),
+            structured_output=asked.structured_output(body),
+            client_source=asked.client_source(body),
         )
         return view, state
 
@@ -232,7 +230,7 @@ class _ViewBuilder:
             content = message.get("content")
             if isinstance(content, str):
                 return False
-            parts = [part for part in _as_list(content) if isinstance(part, dict)]
+            parts = [part for part in as_list(content) if isinstance(part, dict)]
             if not any(part.get("type") in TOOL_RESULT_PART_TYPES for part in parts):
                 return False
             words = (part.get("text") for part in parts if isinstance(part.get("text"), str))
@@ -249,7 +247,7 @@ class _ViewBuilder:
         if isinstance(content, str):
             return bound(self._clean(content), self.limit)
         pieces: list[str] = []
-        for part in content if isinstance(content, list) else _as_list(content):
+        for part in content if isinstance(content, list) else as_list(content):
             if isinstance(part, dict):
                 kind = part.get("type")
                 if kind in IMAGE_PART_TYPES:
@@ -311,7 +309,7 @@ class _ViewBuilder:
         if depth > 4:
             return ""
         pieces = []
-        for part in _as_list(content):
+        for part in as_list(content):
             if isinstance(part, str):
                 pieces.append(self._plain_text(part, depth + 1))
             elif isinstance(part, dict):
@@ -326,74 +324,3 @@ class _ViewBuilder:
 def _lines(pieces: Iterable[str]) -> str:
     """The non-empty pieces, one per line (filter, not a generator: this runs on every request)."""
     return "\n".join(filter(None, pieces))
-
-
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, list):
-        return value
-    if value is None:
-        return []
-    return [value]
-
-
-def _last_prompt(prompt: Any) -> Any:
-    if isinstance(prompt, list) and prompt and all(isinstance(item, str) for item in prompt):
-        return prompt[-1]
-    return prompt if isinstance(prompt, str) else ""
-
-
-def _reasoning_effort(body: dict[str, Any]) -> str | None:
-    effort = body.get("reasoning_effort")
-    if isinstance(effort, str) and effort:
-        return effort.lower()
-    for key in ("reasoning", "output_config"):
-        section = body.get(key)
-        effort = section.get("effort") if isinstance(section, dict) else None
-        if isinstance(effort, str) and effort:
-            return effort.lower()
-    return None
-
-
-def _thinking_requested(body: dict[str, Any], effort: str | None) -> bool:
-    thinking = body.get("thinking")
-    if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
-        return True
-    return effort in ("medium", "high", "xhigh", "max")
-
-
-# Where each wire format asks for JSON output: Anthropic `output_config.format` (and the older
-# `output_format`), chat `response_format`, Responses `text.format`.
-STRUCTURED_OUTPUT_FIELDS = (("output_config", "format"), ("output_format", None), ("response_format", None),
-                            ("text", "format"))
-STRUCTURED_OUTPUT_TYPES = ("json_schema", "json_object", "json")
-
-
-def _structured_output(body: dict[str, Any]) -> bool:
-    for key, inner in STRUCTURED_OUTPUT_FIELDS:
-        section = body.get(key)
-        if inner is not None and isinstance(section, dict):
-            section = section.get(inner)
-        if isinstance(section, dict) and section.get("type") in STRUCTURED_OUTPUT_TYPES:
-            return True
-    return False
-
-
-# Codex names what started each request in client_metadata: "user" for a turn, "thread_title" for
-# the title of a new thread, ...
-CODEX_TURN_METADATA = "x-codex-turn-metadata"
-THREAD_SOURCE = re.compile(r'"thread_source"\s*:\s*"([^"]{1,64})"')
-
-
-def _client_source(body: dict[str, Any]) -> str:
-    metadata = body.get("client_metadata")
-    turn = metadata.get(CODEX_TURN_METADATA) if isinstance(metadata, dict) else None
-    found = THREAD_SOURCE.search(turn) if isinstance(turn, str) else None
-    return found.group(1) if found and found.group(1) != "user" else ""
-
-
-def _max_tokens(body: dict[str, Any]) -> int | None:
-    for key in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
-        value = body.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None

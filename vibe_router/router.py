@@ -13,7 +13,7 @@ from vibe_router.health import PoolHealth
 from vibe_router.local_store import UNKNOWN
 from vibe_router.logs import log
 from vibe_router.metrics import RouterMetrics, add_fields
-from vibe_router.overrides import Caller, requested_override, strip_tags
+from vibe_router.overrides import Caller, requested_override
 from vibe_router.policy import Decision, Policy, with_tier
 from vibe_router.request import TurnView
 from vibe_router.scenarios import CHARS_PER_TOKEN
@@ -21,6 +21,7 @@ from vibe_router.scoring.memo import ScoreMemo
 from vibe_router.session_id import find_session_id
 from vibe_router.sessions import SessionStore
 from vibe_router.view_cache import ConversationCache
+from vibe_router.wire import BY_ENDPOINT
 
 COUNTER_FLUSH_SECONDS = 0.5
 # Decisions that take part in session stickiness. Housekeeping, long-context and image
@@ -72,7 +73,7 @@ class Router:
         turn = self.policy.view(request.endpoint, body)
         headers = lowercase_headers(request.headers)
         override = requested_override(headers, turn.text, self.config.overrides)
-        if turn.double_brackets and strip_tags(body):
+        if turn.double_brackets and BY_ENDPOINT[request.endpoint].strip_tags(body):
             turn = self.policy.view(request.endpoint, body, fresh=True)
         session = find_session_id(body, headers, request.caller.key_hash or "", turn.first_text,
                                   self.config.session_header)

@@ -12,24 +12,20 @@ from typing import Any, TextIO
 from vibe_router.config import ConfigError, load_config, resolve_config_path
 from vibe_router.policy import Decision, Policy, from_agent
 from vibe_router.request import TurnView
-from vibe_router_tools.body_format import detect_endpoint
+from vibe_router.wire import ENDPOINTS, detect_endpoint, prompt_body
 
 DEFAULT_MODEL = "auto-chat"
-def body_from_text(text: str) -> dict[str, Any]:
-    return {"messages": [{"role": "user", "content": text}]}
-
-
 def parse_input(raw: str) -> dict[str, Any]:
     """A JSON request body, a JSON string, or plain text, as a request body."""
     stripped = raw.strip()
     if stripped.startswith(("{", '"')):
         value = json.loads(stripped)
         if isinstance(value, str):
-            return body_from_text(value)
+            return prompt_body(value)
         if not isinstance(value, dict):
             raise ValueError("a request body must be a JSON object")
         return value
-    return body_from_text(raw)
+    return prompt_body(raw)
 
 
 def decide(policy: Policy, body: dict[str, Any], model: str | None, endpoint: str | None) -> tuple[TurnView, Decision]:
@@ -167,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--config", help="LiteLLM config with a vibe_router section "
                          "(default: $VIBE_ROUTER_CONFIG, else ./config_final.yaml)")
         sub.add_argument("--model", help=f"virtual model (default: the body's model, else {DEFAULT_MODEL})")
-        sub.add_argument("--endpoint", choices=["chat", "completions", "messages", "responses"],
+        sub.add_argument("--endpoint", choices=ENDPOINTS,
                          help="wire format of the body (default: guessed from its shape)")
         sub.set_defaults(func=func)
         return sub

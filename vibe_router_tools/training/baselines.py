@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from vibe_router.request import build_view
+from vibe_router.request import prompt_view
 from vibe_router.scoring.base import Scorer, build_scorer
 from vibe_router.scoring.heuristic import HeuristicScorer
 from vibe_router_tools.training.gain import GainOptions, fit_gain
@@ -49,7 +49,7 @@ def length_router() -> CandidateRouter:
 
 def _scorer_router(name: str, scorer: Scorer) -> CandidateRouter:
     def score(example: Example) -> float:
-        view = build_view("chat", {"messages": [{"role": "user", "content": example.prompt}]})
+        view = prompt_view(example.prompt)
         return scorer.score(view).value
 
     return CandidateRouter(name, _fixed(score))

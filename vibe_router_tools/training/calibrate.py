@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vibe_router.request import TurnView, build_view
+from vibe_router.request import TurnView, build_view, prompt_view
 from vibe_router.scoring.base import Scorer
-from vibe_router_tools.body_format import detect_endpoint
+from vibe_router.wire import TURN_FIELDS, detect_endpoint
 from vibe_router_tools.training.metrics import cpt, quality_curve
 from vibe_router_tools.training.routellm import DataError, Example, iter_jsonl
 
@@ -25,12 +25,12 @@ class Calibration:
 def view_of(row: Any, where: str) -> TurnView:
     """A JSONL row as a turn: a string, {"prompt": ...}, or a request body of any endpoint."""
     if isinstance(row, str):
-        return build_view("chat", {"messages": [{"role": "user", "content": row}]})
+        return prompt_view(row)
     if not isinstance(row, dict):
         raise DataError(f"{where}: expected a string, a prompt object or a request body")
     if isinstance(row.get("prompt"), str) and "messages" not in row:
-        return build_view("chat", {"messages": [{"role": "user", "content": row["prompt"]}]})
-    if not {"prompt", "messages", "input", "instructions"}.intersection(row):
+        return prompt_view(row["prompt"])
+    if not TURN_FIELDS.intersection(row):
         raise DataError(f"{where}: no 'prompt', 'messages' or 'input' to score")
     return build_view(detect_endpoint(row), row)
 
@@ -69,7 +69,7 @@ def calibrate_to_quality(scorer: Scorer, examples: Sequence[Example], recovered:
     """The threshold whose strong share recovers `recovered` of the quality gap on labelled rows."""
     if not 0.0 < recovered <= 1.0:
         raise ValueError("the share of the quality gap to recover must be above 0 and at most 1")
-    views = [build_view("chat", {"messages": [{"role": "user", "content": example.prompt}]}) for example in examples]
+    views = [prompt_view(example.prompt) for example in examples]
     scores = [scorer.score(view).value for view in views]
     curve = quality_curve(scores, [e.weak_score for e in examples], [e.strong_score for e in examples])
     if curve.strong <= curve.weak:

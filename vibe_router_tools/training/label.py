@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 
-PATHS = {"chat": "/v1/chat/completions", "completions": "/v1/completions", "messages": "/v1/messages",
-         "responses": "/v1/responses"}
+from vibe_router.wire import BY_ENDPOINT, prompt_body
+
 RUBRIC = """You compare two answers to the same request. Judge correctness first, then whether the answer
 does all that was asked, then clarity. Length alone is no merit; do not favour the first answer.
 
@@ -86,12 +86,12 @@ class Labeller:
 
     def _answer(self, record: dict[str, Any], pool: str) -> str:
         body = {**record["request"], "model": pool, "stream": False}
-        return answer_text(record["endpoint"], self._post(PATHS[record["endpoint"]], body))
+        wire = BY_ENDPOINT[record["endpoint"]]
+        return wire.answer_text(self._post(wire.path, body))
 
     def _judge(self, request: str, first: str, second: str, order: str) -> dict[str, Any]:
         prompt = RUBRIC.format(request=request, a=first, b=second)
-        reply = self._post(PATHS["chat"], {"model": self.options.judge,
-                                           "messages": [{"role": "user", "content": prompt}]})
+        reply = self._post(BY_ENDPOINT["chat"].path, {"model": self.options.judge, **prompt_body(prompt)})
         winner, reason = parse_verdict(answer_text("chat", reply))
         names = {"A": order.split("-")[0], "B": "strong" if order == "weak-first" else "weak", "tie": "tie"}
         return {"order": order, "winner": names.get(winner, "unparsed"), "reason": reason}
@@ -121,15 +121,8 @@ class Labeller:
 
 
 def answer_text(endpoint: str, payload: dict[str, Any]) -> str:
-    """The answer's text in any of the four wire formats."""
-    if endpoint == "chat":
-        return str(((payload.get("choices") or [{}])[0].get("message") or {}).get("content") or "")
-    if endpoint == "completions":
-        return str((payload.get("choices") or [{}])[0].get("text") or "")
-    if endpoint == "messages":
-        return "".join(part.get("text", "") for part in payload.get("content") or [] if part.get("type") == "text")
-    return "".join(part.get("text", "") for item in payload.get("output") or [] if item.get("type") == "message"
-                   for part in item.get("content") or [] if part.get("type") == "output_text")
+    """The answer's text in any wire format."""
+    return BY_ENDPOINT[endpoint].answer_text(payload)
 
 
 def parse_verdict(reply: str) -> tuple[str, str]:
@@ -159,7 +152,7 @@ def captured_turns(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
             for line in file.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     record = json.loads(line)
-                    if record.get("request") and record.get("text") and record.get("endpoint") in PATHS:
+                    if record.get("request") and record.get("text") and record.get("endpoint") in BY_ENDPOINT:
                         yield record
 
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from vibe_router.request import TurnView, build_view
+from vibe_router.request import TurnView, prompt_view
 from vibe_router.scoring.gain import GainScorer
 from vibe_router.scoring.heuristic import HeuristicScorer
 from vibe_router.scoring.learned import LearnedScorer, LinearModel
@@ -57,7 +57,7 @@ def long_turn(prompts: Sequence[str], chars: int = LONG_TURN_CHARS) -> str:
 
 
 def view(text: str) -> TurnView:
-    return build_view("chat", {"messages": [{"role": "user", "content": text}]})
+    return prompt_view(text)
 
 
 Call = Callable[[str, TurnView], object]

@@ -18,7 +18,7 @@ from typing import Any
 from vibe_router.config import RouterConfig
 from vibe_router.config_conversation import Price
 from vibe_router.policy import Policy
-from vibe_router.request import build_view
+from vibe_router.request import prompt_view
 from vibe_router_tools.training.metrics import apgr, quality_curve
 
 TIME_BINS = 24
@@ -69,8 +69,7 @@ def quality(labels: list[dict[str, Any]], config: RouterConfig, name: str) -> di
         return None
     policy = Policy(config)
     virtual = config.virtual_models[name]
-    scores = [policy.decide_view(name, build_view("chat", {"messages": [{"role": "user", "content": row["prompt"]}]}))
-              .score for row in rows]
+    scores = [policy.decide_view(name, prompt_view(row["prompt"])).score for row in rows]
     curve = quality_curve(scores, [row["weak_score"] for row in rows], [row["strong_score"] for row in rows])
     threshold = virtual.tiers[-1].min_score
     share = sum(score >= threshold for score in scores) / len(scores) if threshold is not None else 1.0

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vibe_router.request import build_view
+from vibe_router.request import prompt_view
 from vibe_router.scoring.features import FEATURES_VERSION, Features, name_of, turn_features
 from vibe_router.scoring.learned import LinearModel
 from vibe_router_tools.training.routellm import Example
@@ -63,7 +63,7 @@ class TrainOptions:
 
 def prompt_features(prompt: str) -> FeatureSet:
     """Features of a prompt sent as one chat user message (how the proxy would see it)."""
-    return turn_features(build_view("chat", {"messages": [{"role": "user", "content": prompt}]}))
+    return turn_features(prompt_view(prompt))
 
 
 def featurize(examples: Sequence[Example]) -> list[FeatureSet]:

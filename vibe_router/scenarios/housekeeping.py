@@ -1,18 +1,14 @@
-"""Request kinds that decide the tier on their own (claude-code-router's scenarios).
-
-Each is optional per virtual model. A scenario names a tier of the ladder or a pool outside
-it (a long-context or vision pool); `thinking` only sets a minimum tier.
-"""
+"""`housekeeping`: titles, summaries, probes and an agent's side requests go to the cheapest tier."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 from vibe_router.request import TurnView
 from vibe_router.side_requests import SideRequests
 
-CHARS_PER_TOKEN = 4
 SYSTEM_CHARS = 4000  # housekeeping patterns are looked for in the head of the system text
 TEXT_CHARS = 2000  # and of the user's text
 MEMO_SIZE = 256
@@ -28,15 +24,11 @@ DEFAULT_HOUSEKEEPING_PATTERNS = (
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where a scenario sends a request: a tier of the ladder, or a pool outside it."""
-
-    tier: str | None = None
-    pool: str | None = None
-
-
-@dataclass(frozen=True)
 class Housekeeping:
+    name: ClassVar[str] = "housekeeping"
+    sets_floor: ClassVar[bool] = False
+    pools: ClassVar[tuple[str, ...]] = ()  # only ever the ladder's tiers
+    target: ClassVar[None] = None  # the cheapest tier
     max_tokens: int | None = None
     patterns: tuple[str, ...] = DEFAULT_HOUSEKEEPING_PATTERNS
     client_models: frozenset[str] = frozenset()
@@ -57,6 +49,8 @@ class Housekeeping:
         if self._found(turn.system_text[:SYSTEM_CHARS], turn.text[:TEXT_CHARS]):
             return "title-or-summary"
         return None
+
+    take = matches  # the scenario protocol's name for it
 
     def _found(self, system: str, text: str) -> bool:
         """A pattern in `(system + "\n" + text).lower()`, with the system part looked at once per system text."""
@@ -88,56 +82,3 @@ def _holds_pattern(text: str, patterns: tuple[str, ...]) -> bool:
         if pattern in lowered:
             return True
     return False
-
-
-@dataclass(frozen=True)
-class LongContext:
-    min_tokens: int
-    target: Target
-
-    def matches(self, turn: TurnView) -> bool:
-        return turn.total_chars // CHARS_PER_TOKEN >= self.min_tokens
-
-
-@dataclass(frozen=True)
-class Thinking:
-    min_tier: str
-    efforts: frozenset[str] = frozenset({"high", "xhigh", "max"})
-    thinking_types: bool = True
-
-    def matches(self, turn: TurnView) -> bool:
-        if turn.reasoning_effort is not None:
-            return turn.reasoning_effort in self.efforts
-        return self.thinking_types and turn.thinking
-
-
-@dataclass(frozen=True)
-class Scenarios:
-    housekeeping: Housekeeping | None = None
-    long_context: LongContext | None = None
-    images: Target | None = None
-    thinking: Thinking | None = None
-
-    @property
-    def pools(self) -> tuple[str, ...]:
-        """The pools outside the ladder that these scenarios may send a request to."""
-        targets = (self.long_context.target if self.long_context else None, self.images)
-        return tuple(target.pool for target in targets if target is not None and target.pool)
-
-    def route(
-        self, turn: TurnView, requested_model: str, agent: bool = False
-    ) -> tuple[str, str, Target | None] | None:
-        """(scenario name, detail, target) for the first scenario that takes the request.
-
-        Housekeeping's target is None: it means the cheapest tier. `agent`: the session is an
-        agent client's (Claude Code, Codex), whose turns always list tools.
-        """
-        if self.housekeeping is not None:
-            detail = self.housekeeping.matches(turn, requested_model, agent)
-            if detail:
-                return "housekeeping", detail, None
-        if self.long_context is not None and self.long_context.matches(turn):
-            return "long_context", f"~{turn.total_chars // CHARS_PER_TOKEN} tokens", self.long_context.target
-        if self.images is not None and turn.images:
-            return "images", f"{turn.images} image(s)", self.images
-        return None

@@ -1,0 +1,23 @@
+"""`images`: a request that carries an image goes to its target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from vibe_router.request import TurnView
+from vibe_router.scenarios.base import Target, target_pools
+
+
+@dataclass(frozen=True)
+class Images:
+    name: ClassVar[str] = "images"
+    sets_floor: ClassVar[bool] = False
+    target: Target
+
+    def take(self, turn: TurnView, requested_model: str, agent: bool) -> str | None:
+        return f"{turn.images} image(s)" if turn.images else None
+
+    @property
+    def pools(self) -> tuple[str, ...]:
+        return target_pools(self.target)

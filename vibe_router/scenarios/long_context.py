@@ -1,0 +1,28 @@
+"""`long_context`: a request of at least `min_tokens` (estimated) goes to its target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from vibe_router.request import TurnView
+from vibe_router.scenarios.base import CHARS_PER_TOKEN, Target, target_pools
+
+
+@dataclass(frozen=True)
+class LongContext:
+    name: ClassVar[str] = "long_context"
+    sets_floor: ClassVar[bool] = False
+    min_tokens: int
+    target: Target
+
+    def take(self, turn: TurnView, requested_model: str, agent: bool) -> str | None:
+        tokens = turn.total_chars // CHARS_PER_TOKEN
+        return f"~{tokens} tokens" if tokens >= self.min_tokens else None
+
+    def matches(self, turn: TurnView) -> bool:
+        return turn.total_chars // CHARS_PER_TOKEN >= self.min_tokens
+
+    @property
+    def pools(self) -> tuple[str, ...]:
+        return target_pools(self.target)
