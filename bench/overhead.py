@@ -30,7 +30,17 @@ from bench.load import Batch, Target, new_client, run_batch
 from bench.overhead_capture import capture_summary, capture_table
 from bench.overhead_report import markdown_table, summarize
 from bench.report import RESULTS_DIR, add_output_arguments, command_line, machine, write_outputs
-from bench.stack import CAPTURE_ON, PLUGINS, Stack, captured_records, decision_ms, descendants, rss_mb, start_stack
+from bench.stack import (
+    CAPTURE_ON,
+    PLUGGED,
+    PLUGINS,
+    Stack,
+    captured_records,
+    decision_ms,
+    descendants,
+    rss_mb,
+    start_stack,
+)
 from tests.support.processes import Proxy
 from vibe_router.logs import FLUSH_SECONDS
 
@@ -128,9 +138,9 @@ def routed_pools(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, s
 
 
 def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, dict[str, Target]]:
-    """variant ("with", "without", "control", "upstream") -> kind -> Target.
+    """variant ("with", "without", "control", the capture proxies, "upstream") -> kind -> Target.
 
-    The proxy with the plugin is asked for the virtual model; the proxies without it for the pool
+    The proxies with the plugin are asked for the virtual model; the proxies without it for the pool
     the plugin routes that body to, so every proxy serves the same deployment and LiteLLM does the
     same work for it after the hooks (its price lookups and logging depend on the model).
     """
@@ -140,7 +150,7 @@ def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, 
         headers = proxy_headers(proxy)
         targets[variant] = {
             kind: Target(proxy.url + PATHS[kind],
-                         json.dumps(body if variant == "with" else {**body, "model": pools[kind]}).encode(), headers)
+                         json.dumps(body if variant in PLUGGED else {**body, "model": pools[kind]}).encode(), headers)
             for kind, body in bodies.items()
         }
     plain = {"Content-Type": "application/json", "Authorization": "Bearer sk-echo"}

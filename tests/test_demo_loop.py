@@ -18,6 +18,8 @@ from pathlib import Path
 import yaml
 
 from tests.support.processes import REPO_ROOT, free_port
+from vibe_router import demo_config, demo_traffic
+from vibe_router.config import load_config
 
 DOC = REPO_ROOT / "docs" / "capture.md"
 
@@ -63,3 +65,30 @@ def test_the_loop_in_the_docs_runs_on_the_demo(tmp_path: Path) -> None:
 
     assert after == {"sent": 50, "failed": 0,
                      "pools": {"zebra": {"pool-chat-standard": 5}, "other": {"pool-chat-mini": 45}}}, after
+
+
+def test_the_demo_config_adds_capture_and_a_judge_and_keeps_a_configs_own(tmp_path: Path) -> None:
+    out = tmp_path / "demo.yaml"
+    assert demo_config.main([str(REPO_ROOT / "config_final.yaml"), str(out), str(tmp_path / "capture")]) == 0
+    document = yaml.safe_load(out.read_text())
+    assert document["vibe_router"]["capture"] == {"enabled": True, "directory": str(tmp_path / "capture")}
+    assert [m["model_name"] for m in document["model_list"]].count("pool-judge") == 1
+    load_config(out)  # the plugin accepts it
+
+    document["vibe_router"]["capture"] = {"enabled": False}
+    (tmp_path / "own.yaml").write_text(yaml.safe_dump(document))
+    assert demo_config.main([str(tmp_path / "own.yaml"), str(out), str(tmp_path / "elsewhere")]) == 0
+    again = yaml.safe_load(out.read_text())
+    assert again["vibe_router"]["capture"] == {"enabled": False}
+    assert [m["model_name"] for m in again["model_list"]].count("pool-judge") == 1
+    assert demo_config.main([str(tmp_path / "missing.yaml"), str(out), str(tmp_path)]) == 2
+
+
+def test_demo_traffic_has_one_hidden_turn_in_ten_and_fresh_turns_are_new() -> None:
+    turns = demo_traffic.demo_turns(200)
+    assert sum(turn.hidden for turn in turns) == 20
+    assert all(("zebra" in turn.text) == turn.hidden for turn in turns)
+    assert len({turn.text for turn in turns}) > 100, "varied"
+    fresh = demo_traffic.demo_turns(50, seed=1, fresh=True)
+    assert not {turn.text for turn in fresh} & {turn.text for turn in turns}
+    assert demo_traffic.demo_turns(200) == turns, "the same seed sends the same turns"
