@@ -140,6 +140,7 @@ def test_overhead_capture_compares_capture_on_and_off_in_one_run(tmp_path: Path)
     assert chat["on"]["cpu_throughput_ratio"] > 0 and chat["off"]["cpu_throughput_ratio"] > 0
     assert "| chat | capture on / off |" in markdown and "| chat | capture off / no capture section |" in markdown
     assert "9 for 9 requests" in markdown
+    assert data["capture"]["all_traffic"]["on"]["cpu_ratio"] > 0 and "CPU ratio over all traffic" in markdown
 
 
 def test_only_the_capture_proxy_captures(tmp_path: Path) -> None:
