@@ -50,7 +50,7 @@ def test_the_loop_in_the_docs_runs_on_the_demo(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
     before, after = summaries(done.stdout)
-    assert before["failed"] == 0 and before["sent"] == 200
+    assert before["failed"] == 0 and before["sent"] == 300
     assert set(before["pools"]["zebra"]) == set(before["pools"]["other"]), \
         f"the shipped scorer does not tell the hidden class apart: {before}"
 
@@ -58,7 +58,7 @@ def test_the_loop_in_the_docs_runs_on_the_demo(tmp_path: Path) -> None:
     assert results["learned"]["apgr"] >= 0.9 and results["learned"]["apgr"] >= 0.95 * results["oracle"]["apgr"], results
     assert abs(results["seed heuristic"]["apgr"] - 0.5) < 0.15, results
     assert (run_dir / "quality.png").stat().st_size > 0
-    assert "# 10.0% of 200 prompts score >=" in done.stdout, "recovering the whole gap takes exactly the hidden class"
+    assert "# 10.0% of 300 prompts score >=" in done.stdout, "recovering the whole gap takes exactly the hidden class"
     restarted = yaml.safe_load((run_dir / "demo.yaml").read_text())["vibe_router"]
     assert restarted["virtual_models"]["auto-chat"]["scorer"] == "mine" and restarted["capture"]["enabled"]
     assert f"plugin loaded: config={run_dir / 'demo.yaml'}" in (run_dir / "litellm.log").read_text()

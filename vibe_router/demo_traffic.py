@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import httpx
 
 HIDDEN_CLASS = "zebra"
-HIDDEN_TOPICS = ("zebras", "a zebra", "zebra foals")  # as long as the other topics: length tells nothing
+HIDDEN_TOPICS = ("zebras",)  # one word, as long as the other topics: neither length nor a rare spelling tells
 PLAIN_TOPICS = ("rain", "bread", "chess", "rivers", "gardens", "trains", "music", "coffee", "mountains", "bees",
                 "volcanoes", "libraries", "bicycles", "tides", "owls", "glass", "maps", "tea", "bridges", "clouds",
                 "soap", "kites", "deserts", "whales", "clocks", "salt", "ferns", "lighthouses", "paper", "snow")
