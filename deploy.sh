@@ -3,17 +3,21 @@
 #
 #   ./deploy.sh                  Docker: preflight, docker compose up -d, wait for health, verify
 #   ./deploy.sh --local          no Docker: .venv + litellm on 127.0.0.1:$PORT
-#   ./deploy.sh --local --demo   the same, with every pool answered by the bundled echo upstream
+#   ./deploy.sh --local --demo   the same, with every pool answered by the bundled echo upstream, capture
+#                                on into $VIBE_RUN_DIR/capture and a judge pool (the loop in docs/capture.md)
 #   ./deploy.sh --down           stop what this script started (local processes and/or compose)
 #   ./deploy.sh --logs           follow the routing log lines
 #
 # Settings come from the environment, then .env, then these defaults:
 #   PORT=4000                the local proxy's port (--local)
 #   ECHO_PORT=8399           the echo upstream's port (--demo)
+#   ECHO_WEAK_FAILS_ON=zebra the demo's hidden class: its cheap models answer prompts matching this
+#                            regular expression wrongly, and its judge knows it (docs/capture.md)
 #   LITELLM_MASTER_KEY       required, except with --demo, which generates one
 #   VIBE_PYTHON=python3      the interpreter a new .venv is made with: a name or a path
 #                            (CPython 3.12+ for production: docs/troubleshooting.md)
-#   VIBE_ROUTER_CONFIG       the LiteLLM config (default ./config_final.yaml)
+#   VIBE_ROUTER_CONFIG       the LiteLLM config (default ./config_final.yaml); --demo runs a copy of it,
+#                            $VIBE_RUN_DIR/demo.yaml, with capture and a judge pool added
 #   VIBE_RUN_DIR=.run        where the key, the pids and the logs of a local run are kept
 # A local run writes the master key to $VIBE_RUN_DIR/key and its settings to $VIBE_RUN_DIR/local.env.
 set -euo pipefail
@@ -79,7 +83,8 @@ on $1, or pick another port: $2=$(($1 + 1)) ./deploy.sh ${*:4}"
 
 start_echo_upstream() {
   local port="${ECHO_PORT:-8399}"
-  nohup "$VENV/bin/vibe-router" echo-upstream --host 127.0.0.1 --port "$port" \
+  ECHO_WEAK_FAILS_ON="${ECHO_WEAK_FAILS_ON-zebra}" \
+    nohup "$VENV/bin/vibe-router" echo-upstream --host 127.0.0.1 --port "$port" \
     > "$RUN_DIR/echo.log" 2>&1 < /dev/null &
   echo $! > "$RUN_DIR/echo.pid"
   wait_http "http://127.0.0.1:$port/healthz" 20 "echo upstream" \
@@ -87,6 +92,12 @@ start_echo_upstream() {
   local base="http://127.0.0.1:$port"
   export CHAT_API_BASE="$base/v1" CODEX_API_BASE="$base/v1" CLAUDE_API_BASE="$base"
   export CHAT_API_KEY=sk-echo CODEX_API_KEY=sk-echo CLAUDE_API_KEY=sk-echo
+}
+
+demo_config() {  # the demo runs $CONFIG with capture into $RUN_DIR/capture and a judge pool added
+  "$VENV/bin/python" -m vibe_router_tools.demo_config "$CONFIG" "$RUN_DIR/demo.yaml" "$RUN_DIR/capture" \
+    || { stop_pid "$RUN_DIR/echo.pid"; die "could not write the demo's config $RUN_DIR/demo.yaml from $CONFIG"; }
+  CONFIG="$RUN_DIR/demo.yaml"
 }
 
 local_defaults() {  # upstreams as seen from this host
@@ -132,6 +143,7 @@ run_local() {
   [[ "$LITELLM_MASTER_KEY" != "sk-1234" ]] || die "LITELLM_MASTER_KEY must not be sk-1234 (LiteLLM refuses it)"
   (umask 077; printf '%s\n' "$LITELLM_MASTER_KEY" > "$RUN_DIR/key")
   [[ "$demo" == 1 ]] && start_echo_upstream
+  [[ "$demo" == 1 ]] && demo_config
   local_defaults
   [[ "$demo" == 1 ]] || [[ -n "${CHAT_API_KEY:-}${CODEX_API_KEY:-}${CLAUDE_API_KEY:-}" ]] \
     || die "no upstream keys: set CHAT_API_KEY, CODEX_API_KEY and CLAUDE_API_KEY (or use --demo)"
@@ -164,6 +176,7 @@ Try it (the master key is in $RUN_DIR/key):
   ./deploy.sh --logs
   .venv/bin/python verify.py --base-url http://127.0.0.1:$port
   ./deploy.sh --down
+$([[ "$demo" == 1 ]] && echo "Capture is on (into $RUN_DIR/capture); the learning loop on this demo: docs/capture.md")
 EOF
 }
 

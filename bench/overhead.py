@@ -27,9 +27,20 @@ import httpx
 
 from bench.bodies import DEFAULT_BODY_BYTES, KINDS, PATHS, bodies_for, chosen_kinds
 from bench.load import Batch, Target, new_client, run_batch
+from bench.overhead_capture import capture_summary, capture_table
 from bench.overhead_report import markdown_table, summarize
 from bench.report import RESULTS_DIR, add_output_arguments, command_line, machine, write_outputs
-from bench.stack import PLUGINS, Stack, decision_ms, descendants, rss_mb, start_stack
+from bench.stack import (
+    CAPTURE_ON,
+    PLUGGED,
+    PLUGINS,
+    Stack,
+    captured_records,
+    decision_ms,
+    descendants,
+    rss_mb,
+    start_stack,
+)
 from tests.support.processes import Proxy
 from vibe_router.logs import FLUSH_SECONDS
 
@@ -91,6 +102,7 @@ class Run:
     upstream_cpu_s: float = 0.0
     phase_cpu_s: dict[str, float] = field(default_factory=dict)
     throughput_wall_s: float = 0.0
+    captured: int = 0  # records the capture proxy wrote (--capture)
 
     @property
     def variants(self) -> list[str]:
@@ -126,9 +138,9 @@ def routed_pools(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, s
 
 
 def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, dict[str, Target]]:
-    """variant ("with", "without", "control", "upstream") -> kind -> Target.
+    """variant ("with", "without", "control", the capture proxies, "upstream") -> kind -> Target.
 
-    The proxy with the plugin is asked for the virtual model; the proxies without it for the pool
+    The proxies with the plugin are asked for the virtual model; the proxies without it for the pool
     the plugin routes that body to, so every proxy serves the same deployment and LiteLLM does the
     same work for it after the hooks (its price lookups and logging depend on the model).
     """
@@ -138,7 +150,7 @@ def build_targets(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, 
         headers = proxy_headers(proxy)
         targets[variant] = {
             kind: Target(proxy.url + PATHS[kind],
-                         json.dumps(body if variant == "with" else {**body, "model": pools[kind]}).encode(), headers)
+                         json.dumps(body if variant in PLUGGED else {**body, "model": pools[kind]}).encode(), headers)
             for kind, body in bodies.items()
         }
     plain = {"Content-Type": "application/json", "Authorization": "Bearer sk-echo"}
@@ -229,6 +241,16 @@ async def drive(run: Run) -> None:
         run.decisions_ms += decision_ms(run.stack.proxies["with"], log_offset)
 
 
+def settled_records(directory: Path, expected: int, seconds: float = 60.0) -> int:
+    """The capture proxy's records, once it has written `expected` (or `seconds` have passed)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        count = captured_records(directory, CAPTURE_ON)
+        if count >= expected or time.monotonic() > deadline:
+            return count
+        time.sleep(0.5)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000,
@@ -259,15 +281,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="what the proxy with a plugin loads: vibe-router, or floor (bench/floor_plugin.py: "
                              "the cheapest pool of each virtual model, no decision); its section of "
                              "docs/benchmarks.md is bench-overhead_floor (default vibe-router)")
+    parser.add_argument("--capture", action="store_true",
+                        help="also vibe-router with capture off (enabled: false) and on (sample 1.0, a directory): "
+                             "what capture costs; its section of docs/benchmarks.md is bench-overhead_capture")
     add_output_arguments(parser, NAME)
     args = parser.parse_args(argv)
+    if args.capture and args.plugin != PLUGINS[0]:
+        parser.error("--capture measures vibe-router's capture: leave --plugin at vibe-router")
     args.kinds = chosen_kinds(parser, args.kinds)
     numbers = (args.requests, args.concurrency, args.latency_concurrency, args.latency_batch, args.batches,
                args.workers, args.restarts)
     if min(numbers) < 1 or args.warmup < 0:
         parser.error("counts must be >= 1 (--warmup >= 0)")
     args.batches = min(args.batches, args.requests)
-    args.name = NAME if args.plugin == PLUGINS[0] else f"{NAME}_{args.plugin}"
+    args.name = f"{NAME}_capture" if args.capture else NAME if args.plugin == PLUGINS[0] else f"{NAME}_{args.plugin}"
     if args.json == RESULTS_DIR / f"{NAME}.json":
         args.json = RESULTS_DIR / f"{args.name}.json"
     return args
@@ -283,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-overhead-") as directory:
             print(f"start {start}/{args.restarts}: the upstream ({args.upstream}) and the LiteLLM proxies...",
                   file=sys.stderr)
-            stack = start_stack(Path(directory), args.upstream, args.workers, args.control, plugin=args.plugin)
+            stack = start_stack(Path(directory), args.upstream, args.workers, args.control, plugin=args.plugin,
+                                capture=args.capture)
             try:
                 if run is None:
                     run = Run(args, stack, build_targets(stack, bodies), started + args.max_seconds)
@@ -291,6 +319,10 @@ def main(argv: list[str] | None = None) -> int:
                     run.stack, run.targets = stack, build_targets(stack, bodies)
                 print(f"ready after {time.monotonic() - started:.1f}s; measuring...", file=sys.stderr)
                 asyncio.run(drive(run))
+                if args.capture:
+                    answered = sum(c.total.ok for (_, _, variant), c in run.cells.items() if variant == CAPTURE_ON)
+                    expected = answered + args.warmup * len(args.kinds) * start - run.captured
+                    run.captured += settled_records(Path(directory), expected)
                 print(f"measured after {time.monotonic() - started:.1f}s; stopping...", file=sys.stderr)
             finally:
                 stack.stop()
@@ -302,7 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     results = summarize(run, {**settings, "phases": plans}, {k: len(t.body) for k, t in run.targets["with"].items()})
     results = {"benchmark": NAME, "command": command_line("bench.overhead", argv), "machine": machine(),
                **results, "elapsed_s": round(time.monotonic() - started, 1)}
-    write_outputs(args, args.name, results, markdown_table(results))
+    if args.capture:
+        warmup = args.warmup * len(args.kinds) * args.restarts
+        results["capture"] = capture_summary(run.cells, args.kinds, Cell(), run.captured, warmup)
+    write_outputs(args, args.name, results, capture_table(results) if args.capture else markdown_table(results))
     return 0 if results["failed_requests"] == 0 and results["complete"] else 1
 
 

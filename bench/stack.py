@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,10 +75,34 @@ def _without_plugin(document: dict[str, Any]) -> None:
 
 
 PLUGINS = ("vibe-router", "floor")  # what the proxy "with" a plugin loads (floor: bench/floor_plugin.py)
+# --capture: two more proxies with vibe-router, capture turned off by `enabled: false` and on at sample 1.0
+CAPTURE_OFF, CAPTURE_ON = "capture_off", "capture"
+PLUGGED = ("with", CAPTURE_OFF, CAPTURE_ON)  # the variants that load vibe-router (or the floor plugin)
+CAPTURE_MAX_BYTES = 4_000_000_000  # room for every record of a run, so the files count them all
 
 
-def write_configs(directory: Path, control: bool = False, plugin: str = PLUGINS[0]) -> dict[str, Path]:
-    """variant -> config file: config_final.yaml as is (or with the floor plugin), and without the callbacks entry."""
+def _capture(directory: Path, enabled: bool) -> Callable[[dict[str, Any]], None]:
+    def change(document: dict[str, Any]) -> None:
+        document["vibe_router"]["capture"] = {"enabled": enabled, "sample": 1.0, "directory": str(directory),
+                                              "max_bytes": CAPTURE_MAX_BYTES}
+    return change
+
+
+def capture_directory(directory: Path, variant: str) -> Path:
+    return directory / "records" / variant
+
+
+def captured_records(directory: Path, variant: str) -> int:
+    """The records a capture proxy has written so far (lines of its JSONL files)."""
+    return sum(len(path.read_bytes().splitlines()) for path in capture_directory(directory, variant).glob("*.jsonl"))
+
+
+def write_configs(directory: Path, control: bool = False, plugin: str = PLUGINS[0],
+                  capture: bool = False) -> dict[str, Path]:
+    """variant -> config file: config_final.yaml as is (or with the floor plugin), and without the callbacks entry.
+
+    `capture`: also vibe-router with a capture section turned off, and with capture on (sample 1.0, a directory).
+    """
     configs = {
         "with": config_variant(directory, _floor_plugin if plugin == "floor" else lambda document: None,
                                "with_plugin.yaml"),
@@ -85,6 +110,10 @@ def write_configs(directory: Path, control: bool = False, plugin: str = PLUGINS[
     }
     if control:
         configs[CONTROL] = config_variant(directory, _without_plugin, "control_without_plugin.yaml")
+    if capture:
+        for variant, enabled in ((CAPTURE_OFF, False), (CAPTURE_ON, True)):
+            configs[variant] = config_variant(directory, _capture(capture_directory(directory, variant), enabled),
+                                              f"{variant}.yaml")
     return configs
 
 
@@ -135,16 +164,17 @@ class Stack:
 
 
 def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: bool = False,
-                timeout: float = 180, hook_clocks: bool = False, plugin: str = PLUGINS[0]) -> Stack:
+                timeout: float = 180, hook_clocks: bool = False, plugin: str = PLUGINS[0],
+                capture: bool = False) -> Stack:
     """The upstream and the proxies (started side by side), with identical environments.
 
     `hook_clocks`: every proxy times its hook dispatchers (bench/proxy_watch/vibe_bench_hook_clock.py).
-    `plugin`: what the proxy "with" the plugin loads (PLUGINS).
+    `plugin`: what the proxy "with" the plugin loads (PLUGINS). `capture`: the two capture proxies too.
     """
     for name in UNSHARED_ENV:
         os.environ.pop(name, None)
     upstream = start_upstream(upstream_kind)
-    configs = write_configs(directory, control, plugin)
+    configs = write_configs(directory, control, plugin, capture)
     gc_logs = directory / "gc"
     gc_logs.mkdir(exist_ok=True)
     env = {**pool_env(SimpleNamespace(url=upstream.url)), "VIBE_ROUTER_CONFIG": str(configs["with"]),
@@ -158,7 +188,10 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
     proxies: dict[str, Proxy] = {}
     try:
         with ThreadPoolExecutor(len(configs)) as pool:
-            futures = {variant: pool.submit(start_litellm_proxy, path, env=env, timeout=timeout)
+            # The plugin reads its section from VIBE_ROUTER_CONFIG: each plugin proxy its own file.
+            futures = {variant: pool.submit(start_litellm_proxy, path, timeout=timeout,
+                                            env={**env, "VIBE_ROUTER_CONFIG": str(path)
+                                                 if variant in PLUGGED else str(configs["with"])})
                        for variant, path in configs.items()}
             errors = []
             for variant, future in futures.items():
@@ -175,10 +208,10 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
     deadline = time.monotonic() + PLUGIN_LOG_SECONDS  # a loaded host may answer health before the line is read
     while True:
         loaded = {variant: PLUGIN_LOADED in proxy.log_text() for variant, proxy in proxies.items()}
-        if loaded.get("with") or time.monotonic() > deadline:
+        if all(loaded[v] for v in proxies if v in PLUGGED) or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    if loaded != {variant: variant == "with" for variant in proxies}:
+    if loaded != {variant: variant in PLUGGED for variant in proxies}:
         stack.stop()
         raise RuntimeError(f"expected the plugin loaded only in 'with', got {loaded}")
     return stack

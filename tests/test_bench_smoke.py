@@ -128,6 +128,31 @@ def test_overhead_floor_plugin_rewrites_the_model_without_deciding(tmp_path: Pat
     assert "The proxy with the floor plugin" in markdown and "own decision inside the hook" not in markdown
 
 
+def test_overhead_capture_compares_capture_on_and_off_in_one_run(tmp_path: Path) -> None:
+    data, markdown = tiny_chat_overhead(tmp_path, "--capture")
+    assert data["variants"] == ["with", "without", "capture_off", "capture"]
+    assert data["failed_requests"] == 0 and data["complete"] is True
+    for variant in ("capture_off", "capture"):
+        for phase in ("latency", "throughput"):
+            assert data["traffic"]["chat"][variant][phase]["routed_by_plugin"] == 4, (variant, phase)
+    # Every request the proxy with capture on answered (warm-up included) is a record in its files.
+    assert data["capture"]["records"] == {"written": 2 * 4 + 1, "requests": 2 * 4 + 1}
+    chat = data["capture"]["traffic"]["chat"]
+    assert chat["on"]["cpu_throughput_ratio"] > 0 and chat["off"]["cpu_throughput_ratio"] > 0
+    assert "| chat | capture on / off |" in markdown and "| chat | capture off / no capture section |" in markdown
+    assert "9 for 9 requests" in markdown
+    assert data["capture"]["all_traffic"]["on"]["cpu_ratio"] > 0 and "CPU ratio over all traffic" in markdown
+
+
+def test_only_the_capture_proxy_captures(tmp_path: Path) -> None:
+    configs = write_configs(tmp_path, capture=True)
+    sections = {variant: yaml.safe_load(path.read_text(encoding="utf-8")).get("vibe_router", {}).get("capture")
+                for variant, path in configs.items()}
+    assert sections["with"] is None and sections["without"] is None
+    assert sections["capture_off"]["enabled"] is False and sections["capture"]["enabled"] is True
+    assert sections["capture"]["sample"] == 1.0 and sections["capture"]["directory"]
+
+
 def test_the_floor_plugin_joins_litellms_callbacks_as_vibe_router_does(tmp_path: Path) -> None:
     # A single string would replace LiteLLM's own callbacks, so the floor proxy would skip work the others do.
     configs = write_configs(tmp_path, plugin="floor")

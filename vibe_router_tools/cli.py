@@ -186,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(commands)
 
+    from vibe_router_tools import demo_traffic
+
+    traffic = commands.add_parser("demo-traffic", help="varied chat turns through the demo, one in ten about zebras")
+    demo_traffic.add_arguments(traffic)
+    traffic.set_defaults(func=demo_traffic.main)
+
     echo = commands.add_parser("echo-upstream", help="run the local fake LLM upstream used by --demo and tests")
     echo.add_argument("--host", default="127.0.0.1")
     echo.add_argument("--port", type=int, default=8399)

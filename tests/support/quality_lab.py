@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vibe_router_tools.demo_config import add_capture_and_judge
+
 HIDDEN_RULE = r"zebra"  # ECHO_WEAK_FAILS_ON for the echo upstream
 TEMPLATES = ["Tell me about {}", "Explain {} briefly", "Write a short poem on {}", "What is interesting about {}",
              "Give three facts on {}", "Summarize {} for a child", "How would you teach {}", "List myths about {}"]
@@ -22,13 +24,7 @@ def lab_prompts() -> list[str]:
 
 
 def with_capture_and_judge(directory: Path) -> Callable[[dict[str, Any]], None]:
-    """config_final.yaml with capture into `directory` and a `pool-judge` on the chat upstream."""
+    """config_final.yaml with capture into `directory` and a `pool-judge` on the chat upstream, as the demo has."""
     def change(document: dict[str, Any]) -> None:
-        document["vibe_router"]["capture"] = {"enabled": True, "directory": str(directory)}
-        document["model_list"].append({
-            "model_name": "pool-judge",
-            "litellm_params": {"model": "openai/gpt-5-judge", "api_base": "os.environ/CHAT_API_BASE",
-                               "api_key": "os.environ/CHAT_API_KEY"},
-            "model_info": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06},
-        })
+        add_capture_and_judge(document, directory)
     return change
