@@ -13,8 +13,9 @@ import random
 from typing import Any
 
 from bench.overhead_report import PHASES, cell_stats, comparison
-from bench.report import fmt, percentile
+from bench.report import fmt
 from bench.stack import CAPTURE_OFF, CAPTURE_ON
+from vibe_router_tools.training.latency import percentile
 
 CPU_SHARE_MAX = 0.03  # capture on may add less than 3 % proxy CPU per request
 BOOTSTRAP_ROUNDS = 2000

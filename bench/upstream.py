@@ -18,7 +18,8 @@ import json
 import re
 import sys
 
-from vibe_router_tools.echo_upstream import ENDPOINTS, LISTED_MODELS
+from vibe_router_tools.echo_formats import ENDPOINTS
+from vibe_router_tools.echo_upstream import LISTED_MODELS
 
 MODEL = re.compile(rb'"model"\s*:\s*"([^"]{1,200})"')
 STREAM = re.compile(rb'"stream"\s*:\s*true')

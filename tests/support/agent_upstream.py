@@ -15,7 +15,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from vibe_router_tools import echo_upstream
-from vibe_router_tools.echo_upstream import Event, Json, messages_stream, responses_stream
+from vibe_router_tools.echo_formats import (
+    ENDPOINTS,
+    Event,
+    Json,
+    messages_response,
+    messages_stream,
+    responses_response,
+    responses_stream,
+)
 
 COMMAND = re.compile(r"run `([^`]+)`")
 CODEX_SHELL_TOOLS = ("exec_command", "shell_command", "shell", "local_shell")
@@ -114,10 +122,8 @@ def _with_tools(stream: Any, tool_stream: Any) -> Any:
     return choose
 
 
-echo_upstream.ENDPOINTS["/messages"] = (echo_upstream.messages_response,
-                                        _with_tools(messages_stream, claude_tool_stream))
-echo_upstream.ENDPOINTS["/responses"] = (echo_upstream.responses_response,
-                                         _with_tools(responses_stream, codex_tool_stream))
+ENDPOINTS["/messages"] = (messages_response, _with_tools(messages_stream, claude_tool_stream))
+ENDPOINTS["/responses"] = (responses_response, _with_tools(responses_stream, codex_tool_stream))
 
 if __name__ == "__main__":
     sys.exit(echo_upstream.main())
