@@ -21,14 +21,13 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any
 
 import openai
 
 from bench.report_screenshot import screenshot
 from tests.support.configs import config_variant
 from tests.support.processes import REPO_ROOT, start_echo_upstream
-from tests.support.prometheus import Prometheus, dashboard, panel_queries
+from tests.support.prometheus import Prometheus, dashboard, panel_queries, with_prometheus
 from tests.support.quality_lab import lab_prompts
 from tests.support.redis_server import RedisServer
 from tests.support.stack import start_routed_proxy
@@ -39,11 +38,6 @@ SHOWN = {  # (panel, legend) of the queries drawn, in the dashboard's order
     ("Cost per pool (LiteLLM's response_cost)", "{{pool}}"), ("Redis", "up (1) / down (0)"),
 }
 VIRTUAL_MODELS = ("auto-chat", "auto-claude", "auto-codex")
-
-
-def with_prometheus(document: dict[str, Any]) -> None:
-    document["litellm_settings"]["callbacks"].append("prometheus")
-    document["vibe_router"]["redis"] = {**document["vibe_router"].get("redis", {}), "retry_seconds": 1}
 
 
 def conversations(proxy_url: str, key: str, seconds: float, redis_server: RedisServer) -> int:

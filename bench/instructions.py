@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def decide(rounds: int) -> int:
-    """The decisions this process makes (after its warm-up round)."""
+def decide(rounds: int) -> None:
+    """A warm-up round over the corpus, then `rounds` more."""
     from bench.bodies import corpus
     from vibe_router.config import load_config
     from vibe_router.policy import Policy
@@ -35,7 +35,6 @@ def decide(rounds: int) -> int:
     for _ in range(rounds + 1):
         for endpoint, body in items:
             policy.decide(endpoint, body)
-    return rounds * len(items)
 
 
 def counted(rounds: int) -> int:
@@ -61,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if shutil.which("valgrind") is None:
         raise SystemExit("bench.instructions: valgrind is missing (Debian: apt-get install -y valgrind)")
+    from bench.bodies import corpus
+
     base, full = counted(0), counted(args.rounds)
-    decisions = args.rounds * len(__import__("bench.bodies", fromlist=["corpus"]).corpus())
+    decisions = args.rounds * len(corpus())
     print(json.dumps({"decisions": decisions, "instructions_per_decision": round((full - base) / decisions),
                       "startup_instructions": base, "root": str(ROOT)}))
     return 0

@@ -8,7 +8,7 @@ panel must then be one Prometheus accepts and answers with data.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +18,16 @@ import pytest
 
 from tests.support.configs import config_variant
 from tests.support.processes import EchoUpstream, Proxy
-from tests.support.prometheus import Prometheus, dashboard, panel_queries, prometheus_binary
+from tests.support.prometheus import Prometheus, dashboard, panel_queries, prometheus_binary, with_prometheus
 from tests.support.redis_server import RedisServer
 from tests.support.stack import start_routed_proxy
 
 HARD = "Implement a distributed consensus algorithm with leader election and log compaction"
 
 
-def observed(capture: Path):  # type: ignore[no-untyped-def]
+def observed(capture: Path) -> Callable[[dict[str, Any]], None]:
     def change(document: dict[str, Any]) -> None:
-        document["litellm_settings"]["callbacks"].append("prometheus")
-        document["vibe_router"]["redis"] = {**document["vibe_router"].get("redis", {}), "retry_seconds": 1}
+        with_prometheus(document)
         document["vibe_router"]["capture"] = {"enabled": True, "directory": str(capture),
                                               "redis_stream": "vibe-router:capture"}
         document["vibe_router"]["scorers"]["exploding"] = {"kind": "tests.support.faulty_scorer:ExplodingScorer"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import httpx
 import openai
@@ -13,16 +12,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.configs import config_variant
 from tests.support.processes import EchoUpstream, Proxy
+from tests.support.prometheus import with_prometheus
 from tests.support.redis_server import RedisServer
 from tests.support.stack import start_routed_proxy
 
 HARD = "Implement a distributed consensus algorithm"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def with_prometheus(document: dict[str, Any]) -> None:
-    document["litellm_settings"]["callbacks"].append("prometheus")
-    document["vibe_router"]["redis"] = {**document["vibe_router"].get("redis", {}), "retry_seconds": 1}
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ replica builds them; conversations alternate between them, 8 in flight.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -99,6 +100,13 @@ async def turn(routers: tuple[Router, Router], ledger: Ledger, session: str, ind
     routed = await routers[replica].route(RouteRequest("chat", body, {"x-session-id": session}))
     assert routed is not None
     ledger.add(session, replica, routed.decision.tier_index)
+
+
+async def converse(routers: tuple[Router, Router], ledger: Ledger, session: str, history: list[dict[str, str]],
+                   index: int, text: str) -> None:
+    """One turn of a conversation whose body grows: after it, `history` holds the turn and a reply."""
+    await turn(routers, ledger, session, index, text, history)
+    history.extend([{"role": "user", "content": f"{text} ({index})"}, {"role": "assistant", "content": "ok"}])
 
 
 async def conversations(routers: tuple[Router, Router], ledger: Ledger, prefix: str, turns: int,
@@ -254,11 +262,7 @@ def test_a_session_escalated_on_one_replica_while_redis_is_dead_stays_up_on_the_
     request that starts a conversation is still judged on its own text."""
     routers = replicas(replica_config(tmp_path), redis_server.url, monkeypatch)
     ledger = Ledger()
-    history: list[dict[str, str]] = []
-
-    async def say(index: int, text: str) -> None:
-        await turn(routers, ledger, "split", index, text, history)
-        history.extend([{"role": "user", "content": f"{text} ({index})"}, {"role": "assistant", "content": "ok"}])
+    say = functools.partial(converse, routers, ledger, "split", [])
 
     async def scenario() -> None:
         await say(1, SIMPLE)  # replica 1 holds the session at the cheap tier
@@ -310,11 +314,7 @@ def test_just_after_an_outage_a_continuing_session_redis_does_not_hold_is_served
     its settling time a continuing session is served at the highest tier (Redis then holds it)."""
     routers = replicas(replica_config(tmp_path), redis_server.url, monkeypatch)
     ledger = Ledger()
-    history: list[dict[str, str]] = []
-
-    async def say(index: int, text: str) -> None:
-        await turn(routers, ledger, "settle", index, text, history)
-        history.extend([{"role": "user", "content": f"{text} ({index})"}, {"role": "assistant", "content": "ok"}])
+    say = functools.partial(converse, routers, ledger, "settle", [])
 
     async def scenario() -> None:
         await say(1, SIMPLE)

@@ -23,6 +23,13 @@ SCRAPE_SECONDS = 1
 GRAFANA_VARIABLES = {"$__rate_interval": "15s"}
 
 
+def with_prometheus(document: dict[str, Any]) -> None:
+    """A config change: LiteLLM's `prometheus` callback beside the plugin (it mounts /metrics), and
+    Redis retried after 1 s so an outage ends quickly."""
+    document["litellm_settings"]["callbacks"].append("prometheus")
+    document["vibe_router"]["redis"] = {**document["vibe_router"].get("redis", {}), "retry_seconds": 1}
+
+
 def prometheus_binary() -> str | None:
     return shutil.which("prometheus")
 
