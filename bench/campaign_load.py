@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from vibe_router.router import STICKY_DECISIONS
+
 SIMPLE_TEXTS = ("hi", "thanks", "hello", "cat test.py", "ls", "ok, thank you", "test")
 COMPLEX_TEXTS = (
     "Implement a distributed consensus algorithm",
@@ -31,7 +33,8 @@ WIRE = {  # endpoint -> (path, virtual model)
     "messages": ("/v1/messages", "auto-claude"),
     "responses": ("/v1/responses", "auto-codex"),
 }
-SESSION_DECISIONS = ("score", "sticky:", "continuation", "reasoning", "scenario:thinking")
+# The decisions a session governs: its escalations count, a pool skipped for health does not.
+SESSION_DECISIONS = (*sorted(STICKY_DECISIONS), "sticky:", "continuation", "reasoning")
 ENDPOINT_WEIGHTS = {"chat": 0.4, "messages": 0.3, "responses": 0.3}
 STREAM_END = {"chat": b"[DONE]", "messages": b"message_stop", "responses": b"response.completed"}
 ASSISTANT_REPLY = "done."

@@ -34,11 +34,11 @@ from pydantic import Field, field_validator, model_validator
 
 from vibe_router.config_values import Finite, Text, Whole, fail, parse, section_of
 from vibe_router.logs import log
+from vibe_router.scenarios import SCENARIOS
+from vibe_router.wire import REPLAY_FIELDS
 
-NEW_TURN_DECISIONS = ("score", "sticky:", "override:", "scenario:thinking", "scenario:long_context",
-                      "scenario:images")
-BODY_KEYS = ("model", "system", "messages", "instructions", "input", "prompt", "tools", "max_tokens",
-             "max_output_tokens", "reasoning", "thinking", "reasoning_effort")
+NEW_TURN_DECISIONS = ("score", "sticky:", "override:",
+                      *(f"scenario:{name}" for name, kind in SCENARIOS.items() if kind.human_turn))
 QUEUE_SIZE = 1024
 PENDING_MAX = 4096  # started records waiting for their outcome; the oldest are dropped beyond this
 PENDING_SECONDS = 900.0
@@ -108,7 +108,7 @@ class Capture:
         }
         if self.settings.keep_text:
             record["text"] = turn.text  # what the router judged: the request's newest human text, unwrapped
-            record["request"] = {key: body[key] for key in BODY_KEYS if key in body}
+            record["request"] = {key: body[key] for key in REPLAY_FIELDS if key in body}
             record["request"]["model"] = decision.get("virtual_model")  # the body now names the pool
         with self._lock:
             self._pending[record["id"]] = (time.monotonic(), record)

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple, Protocol
 
 from vibe_router.wire import BY_ENDPOINT, ENDPOINTS, WireFormat, wire_format
-from vibe_router.wire import options as asked
 from vibe_router.wire.base import as_list, prompt_body
 from vibe_router.wrappers import DEFAULT_STRIPPER, WrapperStripper
 
@@ -141,7 +140,7 @@ class _ViewBuilder:
         system_text = bound(_lines(system_parts), self.limit)
         text = state.newest
         continuation = self._is_continuation(messages)
-        effort = asked.reasoning_effort(body)
+        effort, thinking, max_tokens, structured_output, client_source = wire.asked(body)
         view = TurnView(
             endpoint=wire.endpoint,
             text=text,
@@ -150,19 +149,19 @@ class _ViewBuilder:
             code_blocks=count_code_blocks(text),
             images=self.images,
             tools=len(as_list(body.get("tools"))) + len(as_list(body.get("functions"))),
-            thinking=asked.thinking_requested(body, effort),
+            thinking=thinking,
             reasoning_effort=effort,
             total_chars=self.total_chars,
             continuation=continuation,
             carries_reasoning=self.carries_reasoning,
             double_brackets=self.double_brackets,
-            max_tokens=asked.max_tokens(body),
+            max_tokens=max_tokens,
             system_text=system_text,
             first_text=state.first,
             items=state.length,
             resumed=resume.length if resume else 0,
-            structured_output=asked.structured_output(body),
-            client_source=asked.client_source(body),
+            structured_output=structured_output,
+            client_source=client_source,
         )
         return view, state
 

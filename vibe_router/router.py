@@ -16,7 +16,7 @@ from vibe_router.metrics import RouterMetrics, add_fields
 from vibe_router.overrides import Caller, requested_override
 from vibe_router.policy import Decision, Policy, with_tier
 from vibe_router.request import TurnView
-from vibe_router.scenarios import CHARS_PER_TOKEN
+from vibe_router.scenarios import CHARS_PER_TOKEN, SCENARIOS
 from vibe_router.scoring.memo import ScoreMemo
 from vibe_router.session_id import find_session_id
 from vibe_router.sessions import SessionStore
@@ -24,9 +24,9 @@ from vibe_router.view_cache import ConversationCache
 from vibe_router.wire import BY_ENDPOINT
 
 COUNTER_FLUSH_SECONDS = 0.5
-# Decisions that take part in session stickiness. Housekeeping, long-context and image
-# requests need their own tier and leave the session alone.
-STICKY_DECISIONS = frozenset({"score", "scenario:thinking"})
+# Decisions that take part in session stickiness: the score, and the scenarios that set a floor
+# for it. Housekeeping, long-context and image requests need their own tier and leave the session alone.
+STICKY_DECISIONS = frozenset({"score", *(f"scenario:{name}" for name, kind in SCENARIOS.items() if kind.sets_floor)})
 
 
 # NamedTuples, not frozen dataclasses: built for every request (see request.TurnView).

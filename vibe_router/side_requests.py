@@ -16,12 +16,17 @@ genuine turn can have too (Codex's `--output-schema` turn asks for JSON with its
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from pydantic import field_validator, model_validator
+
+from vibe_router.config_values import Names, Section, Whole, fail
 from vibe_router.request import TurnView
 
 DEFAULT_MARKERS = ("session", "thread_title")
 DEFAULT_MIN_SIGNALS = 2
+MARKER_NAME = re.compile(r"[A-Za-z][\w.:-]*")
 
 
 @dataclass(frozen=True)
@@ -69,3 +74,32 @@ class SideRequests:
             if (text.startswith(f"<{tag}>") or text.startswith(f"<{tag} ")) and f"</{tag}>" in text:
                 return tag
         return None
+
+
+class SideRequestsSettings(Section):
+    """`scenarios.housekeeping.side_requests`: which signals are looked for, and how many make one."""
+
+    min_signals: Whole = DEFAULT_MIN_SIGNALS
+    no_tools: bool = True
+    output_schema: bool = True
+    markers: Names | None = None
+
+    @field_validator("markers")
+    @classmethod
+    def _tag_names(cls, markers: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        bad = next((tag for tag in markers or () if not MARKER_NAME.fullmatch(tag)), None)
+        if bad is not None:
+            raise fail(f"{bad!r} is not a tag name (give `session` for <session>...</session>)")
+        return markers
+
+    @model_validator(mode="after")
+    def _reachable(self) -> SideRequestsSettings:
+        side = self.build()
+        if side.min_signals > side.kinds:
+            raise fail(f"{side.min_signals} signals can never be present: only {side.kinds} are looked for "
+                       "(no_tools, output_schema, markers)", at="min_signals")
+        return self
+
+    def build(self) -> SideRequests:
+        return SideRequests(self.min_signals, self.no_tools, self.output_schema,
+                            DEFAULT_MARKERS if self.markers is None else self.markers)

@@ -4,7 +4,9 @@ Each is optional per virtual model, one module each, listed in `SCENARIOS`. The 
 order is the order they are asked in: the first that takes a request decides (a tier of the
 ladder or a pool outside it: a long-context or vision pool). A scenario that `sets_floor`
 (`thinking`) only sets a minimum for the scored tier. A new scenario is a module implementing
-`base.Scenario` and one line in `SCENARIOS` (its settings are read in `config_conversation`).
+`base.Scenario`, its `settings` a `base.ScenarioSettings` (its config section), and one line in
+`SCENARIOS`: the config reads its key from there (`config_scenarios`), the router and capture
+read its `sets_floor` and `human_turn`.
 """
 
 from __future__ import annotations

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from pydantic import field_validator
+
+from vibe_router.config_values import Names, NameSet, Whole
 from vibe_router.request import TurnView
-from vibe_router.side_requests import SideRequests
+from vibe_router.scenarios.base import ScenarioSettings
+from vibe_router.side_requests import SideRequests, SideRequestsSettings
 
 SYSTEM_CHARS = 4000  # housekeeping patterns are looked for in the head of the system text
 TEXT_CHARS = 2000  # and of the user's text
@@ -23,10 +27,34 @@ DEFAULT_HOUSEKEEPING_PATTERNS = (
 )
 
 
+class HousekeepingSettings(ScenarioSettings):
+    max_tokens: Whole | None = None
+    patterns: Names | None = None
+    client_models: NameSet = frozenset()
+    side_requests: SideRequestsSettings | None = SideRequestsSettings()
+
+    @field_validator("side_requests", mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        """`true` (the default signals), `false` (off), or a mapping of the signals to look for."""
+        return ({} if value else None) if isinstance(value, bool) else value
+
+    def build(self, at: str, tiers: list[str], pools: set[str]) -> Housekeeping:
+        patterns = self.patterns
+        return Housekeeping(
+            max_tokens=self.max_tokens,
+            patterns=DEFAULT_HOUSEKEEPING_PATTERNS if patterns is None else tuple(p.lower() for p in patterns),
+            client_models=self.client_models,
+            side_requests=self.side_requests.build() if self.side_requests else None,
+        )
+
+
 @dataclass(frozen=True)
 class Housekeeping:
     name: ClassVar[str] = "housekeeping"
     sets_floor: ClassVar[bool] = False
+    human_turn: ClassVar[bool] = False  # the client's own errand, not the user's
+    settings: ClassVar[type[ScenarioSettings]] = HousekeepingSettings
     pools: ClassVar[tuple[str, ...]] = ()  # only ever the ladder's tiers
     target: ClassVar[None] = None  # the cheapest tier
     max_tokens: int | None = None

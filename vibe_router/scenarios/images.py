@@ -6,13 +6,20 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from vibe_router.request import TurnView
-from vibe_router.scenarios.base import Target, target_pools
+from vibe_router.scenarios.base import ScenarioSettings, Target, TargetSettings, target_pools
+
+
+class ImagesSettings(TargetSettings):
+    def build(self, at: str, tiers: list[str], pools: set[str]) -> Images:
+        return Images(self.target(at, tiers, pools))
 
 
 @dataclass(frozen=True)
 class Images:
     name: ClassVar[str] = "images"
     sets_floor: ClassVar[bool] = False
+    human_turn: ClassVar[bool] = True
+    settings: ClassVar[type[ScenarioSettings]] = ImagesSettings
     target: Target
 
     def take(self, turn: TurnView, requested_model: str, agent: bool) -> str | None:

@@ -5,14 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from vibe_router.config_values import Whole, required
 from vibe_router.request import TurnView
-from vibe_router.scenarios.base import CHARS_PER_TOKEN, Target, target_pools
+from vibe_router.scenarios.base import CHARS_PER_TOKEN, ScenarioSettings, Target, TargetSettings, target_pools
+
+
+class LongContextSettings(TargetSettings):
+    min_tokens: Whole = required()
+
+    def build(self, at: str, tiers: list[str], pools: set[str]) -> LongContext:
+        return LongContext(self.min_tokens, self.target(at, tiers, pools))
 
 
 @dataclass(frozen=True)
 class LongContext:
     name: ClassVar[str] = "long_context"
     sets_floor: ClassVar[bool] = False
+    human_turn: ClassVar[bool] = True
+    settings: ClassVar[type[ScenarioSettings]] = LongContextSettings
     min_tokens: int
     target: Target
 

@@ -6,17 +6,34 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
+from vibe_router.config_values import Names
 from vibe_router.request import TurnView
-from vibe_router.scenarios.base import Target
+from vibe_router.scenarios.base import ScenarioSettings, Target, unknown_tier
+
+DEFAULT_EFFORTS = frozenset({"high", "xhigh", "max"})
+
+
+class ThinkingSettings(ScenarioSettings):
+    min_tier: str | None = None
+    efforts: Names | None = None
+    thinking_types: bool = True
+
+    def build(self, at: str, tiers: list[str], pools: set[str]) -> Thinking:
+        if error := unknown_tier(self.min_tier, tiers, f"{at}.min_tier"):
+            raise error
+        efforts = DEFAULT_EFFORTS if self.efforts is None else frozenset(e.lower() for e in self.efforts)
+        return Thinking(self.min_tier, efforts, self.thinking_types)
 
 
 @dataclass(frozen=True)
 class Thinking:
     name: ClassVar[str] = "thinking"
     sets_floor: ClassVar[bool] = True
+    human_turn: ClassVar[bool] = True
+    settings: ClassVar[type[ScenarioSettings]] = ThinkingSettings
     pools: ClassVar[tuple[str, ...]] = ()  # only ever the ladder's tiers
     min_tier: str
-    efforts: frozenset[str] = frozenset({"high", "xhigh", "max"})
+    efforts: frozenset[str] = DEFAULT_EFFORTS
     thinking_types: bool = True
 
     def take(self, turn: TurnView, requested_model: str, agent: bool) -> str | None:

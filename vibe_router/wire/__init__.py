@@ -20,10 +20,11 @@ ENDPOINTS = tuple(sorted(BY_ENDPOINT))
 # Every field LiteLLM keeps request metadata in, its general `metadata` first.
 METADATA_FIELDS = tuple(sorted({wire.metadata_field for wire in FORMATS}, key=len))
 TURN_FIELDS = frozenset().union(*(wire.turn_fields for wire in FORMATS))
+# What sending a request of any format again needs: capture keeps these fields of its body.
+REPLAY_FIELDS = ("model", *sorted(frozenset().union(*(wire.replay_fields for wire in FORMATS))))
 
-__all__ = ["BY_CALL_TYPE", "BY_ENDPOINT", "ENDPOINTS", "FORMATS", "METADATA_FIELDS", "TURN_FIELDS", "WalkInput",
-           "WireFormat", "detect_endpoint", "for_call_type", "prompt_body", "shape_error",
-           "wire_format"]
+__all__ = ["BY_CALL_TYPE", "BY_ENDPOINT", "ENDPOINTS", "FORMATS", "METADATA_FIELDS", "REPLAY_FIELDS", "TURN_FIELDS",
+           "WalkInput", "WireFormat", "detect_endpoint", "for_call_type", "prompt_body", "shape_error", "wire_format"]
 
 
 def wire_format(endpoint: str) -> WireFormat:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol
 
+from vibe_router.wire import options
+from vibe_router.wire.options import Asked
 from vibe_router.wire.shape_check import messages_error
 from vibe_router.wire.tags import strip_field
 
@@ -43,6 +45,7 @@ class WireFormat(Protocol):
     turn_fields: frozenset[str]  # top-level fields that may hold the turn: a body with none has nothing to route
     context_fields: tuple[str, ...]  # top-level fields of context text (a system prompt), read beside the turn
     error_param_in_provider_fields: bool  # its error object has no `param`: the field goes to provider fields
+    replay_fields: tuple[str, ...]  # what sending the request again needs, beside `model` (capture keeps them)
 
     def recognises(self, body: dict[str, Any]) -> bool:
         """Whether a bare body (no URL) is in this format; asked in registry order, first wins."""
@@ -68,17 +71,24 @@ class WireFormat(Protocol):
         """The text of a (non-streamed) answer in this format."""
         ...
 
+    def asked(self, body: dict[str, Any]) -> Asked:
+        """What the request asks of the model: reasoning, the output limit, JSON output, who started it."""
+        ...
 
-# The context fields of the OpenAI and Anthropic formats: each reads both, whatever the body's format
-# (as the walk always did), so a system prompt counts wherever a client put it.
-CONTEXT_FIELDS = ("system", "instructions")
+
+class OpenAIAnthropic:
+    """What the OpenAI and Anthropic formats share: the context fields, and the names of what a request asks."""
+
+    # Each reads both, whatever the body's format (as the walk always did), so a system prompt
+    # counts wherever a client put it.
+    context_fields = ("system", "instructions")
+    asked = staticmethod(options.read)
 
 
-class MessageList:
+class MessageList(OpenAIAnthropic):
     """What the formats whose turn is a `messages` list (chat, Anthropic) share; each gives `part_types`."""
 
     part_types: frozenset[str] = frozenset()
-    context_fields = CONTEXT_FIELDS
 
     def history(self, body: dict[str, Any]) -> list[Any] | None:
         return message_list(body, "messages")

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from vibe_router.wire.base import CONTEXT_FIELDS, WalkInput, as_list, new_walk_input
+from vibe_router.wire.base import OpenAIAnthropic, WalkInput, as_list, new_walk_input
 from vibe_router.wire.shape_check import kind
 from vibe_router.wire.tags import strip_field
 
 
-class LegacyCompletions:
+class LegacyCompletions(OpenAIAnthropic):
     endpoint = "completions"
     path = "/v1/completions"
     call_types = ("atext_completion", "text_completion")
     metadata_field = "metadata"
     turn_fields = frozenset({"prompt"})
-    context_fields = CONTEXT_FIELDS
     error_param_in_provider_fields = False
+    replay_fields = ("prompt", "max_tokens")
 
     def recognises(self, body: dict[str, Any]) -> bool:
         return "prompt" in body and "messages" not in body

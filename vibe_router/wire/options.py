@@ -1,13 +1,14 @@
-"""What a request asks of the model, read by field name from a body of any format.
+"""What a request asks of the model, read by field name from a body of the OpenAI and Anthropic formats.
 
-The formats share these names (or use names no other format has), so one reading serves all:
-reasoning effort, thinking, the output token limit, JSON output, and who started the request.
+Those formats share these names (or use names no other format has), so one reading (`read`) serves
+all four: reasoning effort, thinking, the output token limit, JSON output, and who started the
+request. A format that names them otherwise gives its own `asked` (`base.WireFormat`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 # Where each wire format asks for JSON output: Anthropic `output_config.format` (and the older
@@ -63,3 +64,21 @@ def max_tokens(body: dict[str, Any]) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     return None
+
+
+class Asked(NamedTuple):
+    reasoning_effort: str | None
+    thinking: bool
+    max_tokens: int | None
+    structured_output: bool
+    client_source: str
+
+
+_new_tuple = tuple.__new__
+
+
+def read(body: dict[str, Any]) -> Asked:
+    """What the body asks of the model."""
+    effort = reasoning_effort(body)
+    return _new_tuple(Asked, (effort, thinking_requested(body, effort), max_tokens(body), structured_output(body),
+                              client_source(body)))

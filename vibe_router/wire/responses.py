@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vibe_router.wire.base import CONTEXT_FIELDS, WalkInput, as_list, message_list, new_walk_input
+from vibe_router.wire.base import OpenAIAnthropic, WalkInput, as_list, message_list, new_walk_input
 from vibe_router.wire.shape_check import kind, message_error
 from vibe_router.wire.tags import strip_field
 
@@ -14,14 +14,14 @@ PART_TYPES = frozenset({
 })
 
 
-class Responses:
+class Responses(OpenAIAnthropic):
     endpoint = "responses"
     path = "/v1/responses"
     call_types = ("aresponses", "responses")
     metadata_field = "litellm_metadata"
     turn_fields = frozenset({"input", "instructions"})
-    context_fields = CONTEXT_FIELDS
     error_param_in_provider_fields = False
+    replay_fields = ("instructions", "input", "tools", "max_output_tokens", "reasoning")
 
     def recognises(self, body: dict[str, Any]) -> bool:
         return "input" in body or "instructions" in body
