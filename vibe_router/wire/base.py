@@ -39,7 +39,7 @@ class WireFormat(Protocol):
     """One client wire format."""
 
     endpoint: str  # the name decisions, logs and metrics use: "chat", "messages", ...
-    path: str  # its URL path on the proxy (and on OpenAI / Anthropic)
+    path: str  # its URL path on the proxy (and on OpenAI / Anthropic); `{model}` where the URL holds it
     call_types: tuple[str, ...]  # LiteLLM's call types for it (`async_pre_call_hook`'s `call_type`)
     metadata_field: str  # where LiteLLM keeps the request's metadata in its body
     turn_fields: frozenset[str]  # top-level fields that may hold the turn: a body with none has nothing to route

@@ -87,7 +87,7 @@ class Labeller:
     def _answer(self, record: dict[str, Any], pool: str) -> str:
         body = {**record["request"], "model": pool, "stream": False}
         wire = BY_ENDPOINT[record["endpoint"]]
-        return wire.answer_text(self._post(wire.path, body))
+        return wire.answer_text(self._post(wire.path.format(model=pool), body))
 
     def _judge(self, request: str, first: str, second: str, order: str) -> dict[str, Any]:
         prompt = RUBRIC.format(request=request, a=first, b=second)
