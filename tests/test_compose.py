@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests.support.processes import REPO_ROOT
-from verify import INTERPOLATION, MissingVariable, env_refs, interpolate
+from vibe_router_tools.verify import INTERPOLATION, MissingVariable, env_refs, interpolate
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"

@@ -12,7 +12,7 @@ import litellm
 import pytest
 
 from tests.support.logs import Captured
-from tests.test_router import COMPLEX, DOCUMENT, Change, chat, decide, make_router, overrides
+from tests.support.routing import COMPLEX, DOCUMENT, Change, chat, decide, make_router, overrides
 from vibe_router.config import ConfigError, parse_config
 from vibe_router.health import HealthSettings, PoolHealth, parse_health
 from vibe_router.plugin import VibeRouter, pool_fault

@@ -200,7 +200,7 @@ def test_which_variable_wins_is_litellms_order() -> None:
 
 
 def test_verify_pings_the_cluster_and_the_sentinel_master(cluster: RedisClusterSetup, sentinel: SentinelSetup) -> None:
-    import verify
+    from vibe_router_tools import verify
 
     for setup, named in ((cluster, "redis cluster 127.0.0.1:"), (sentinel, "redis sentinel master 'vibemaster'")):
         ctx = verify.Context(CONFIG, verify.Settings(setup.env(), {}))

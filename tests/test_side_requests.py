@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.routing import COMPLEX, decide, make_router, route_all, scenarios
 from tests.support.stack import CONFIG
-from tests.test_router import COMPLEX, decide, make_router, route_all, scenarios
 from vibe_router.config_values import ConfigError
 from vibe_router.policy import Policy
 from vibe_router.request import TurnView, build_view

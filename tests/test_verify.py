@@ -1,8 +1,9 @@
 """verify.py: the config lint that deploy.sh runs before `docker compose up`, and the health check after.
 
 Broken configs are variants of config_final.yaml written to tmp_path. Most runs are in-process
-(`verify.main`); the command line itself runs in a subprocess for the good config, the seed's
-mistake and the online check against the real proxy of the `proxy` session fixture.
+(`vibe_router_tools.verify.main`, what verify.py runs); the command line itself runs in a subprocess
+for the good config, the seed's mistake and the online check against the real proxy of the `proxy`
+session fixture.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from typing import Any, cast
 
 import pytest
 
-import verify
 from tests.support.configs import config_variant
 from tests.support.processes import REPO_ROOT, EchoUpstream, Proxy, free_port
 from tests.support.stack import CONFIG, pool_env
+from vibe_router_tools import verify
 
 VERIFY = REPO_ROOT / "verify.py"
 SCRUBBED = ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "CLIPROXY_AUTO_CHAT_KEY", "LITELLM_PORT",
