@@ -12,17 +12,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.bodies import FIXTURES, load
 from tests.support.configs import heuristic_config
 from vibe_router_tools.cli import build_parser, cmd_score, detect_endpoint, main, parse_input
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = str(heuristic_config())  # config_final.yaml on the heuristic: explanations a reader can add up
-FIXTURES = Path(__file__).parent / "fixtures"
 DECISION_KEYS = {"score", "tier", "pool", "reasons", "reason", "virtual_model", "endpoint", "classifier"}
-
-
-def load(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.bodies import load
 from tests.support.configs import heuristic_document
 from vibe_router.config import parse_config
 from vibe_router.policy import Decision, Policy
@@ -20,7 +21,6 @@ from vibe_router.scoring.heuristic import SENTENCE_END, HeuristicScorer, count_s
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config_final.yaml"
-FIXTURES = Path(__file__).parent / "fixtures"
 POOLS = {  # virtual model: (cheap pool, standard pool), as named in config_final.yaml
     "auto-chat": ("pool-chat-mini", "pool-chat-standard"),
     "auto-codex": ("pool-codex-mini", "pool-codex-standard"),
@@ -32,10 +32,6 @@ POOLS = {  # virtual model: (cheap pool, standard pool), as named in config_fina
 def policy() -> Policy:
     """config_final.yaml with every virtual model on the heuristic (see `heuristic_document`)."""
     return Policy(parse_config(heuristic_document()))
-
-
-def load(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def chat(text: str, model: str = "auto-chat") -> dict[str, Any]:
