@@ -1,6 +1,7 @@
 """Where vibe-router's CPU goes inside the proxy: each hook dispatcher, with and without the plugin.
 
     .venv-dev/bin/python -m bench.hook_cost [--requests N] [--json out.json] [--update-doc docs/benchmarks.md]
+    .venv-dev/bin/python -m bench.hook_cost --capture [--stream] ...   (bench/hook_cost_capture.py)
 
 The two proxies of bench.overhead (config_final.yaml with and without the callbacks entry),
 each loading bench/proxy_watch with its hook clocks on: LiteLLM's dispatchers of the hooks a
@@ -22,11 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.bodies import DEFAULT_BODY_BYTES, KINDS, bodies_for, chosen_kinds
+from bench.hook_cost_capture import measure_capture_kind, records_written, variants_of
+from bench.hook_cost_capture_report import capture_cost_table
+from bench.hook_cost_capture_report import summarize as summarize_capture
 from bench.hook_cost_report import markdown_table, summarize
-from bench.load import new_client, run_batch
+from bench.load import new_client, run_batch, warm_up
 from bench.overhead import build_targets, cpu_seconds
-from bench.report import add_output_arguments, command_line, machine, write_outputs
+from bench.report import RESULTS_DIR, add_output_arguments, command_line, machine, write_outputs
 from bench.stack import VARIANTS, Stack, start_stack
+from tests.support.redis_server import RedisServer
 
 NAME = "hook_cost"
 # Success callbacks finish after the response is sent, and the clocks write every 0.25 s.
@@ -42,10 +47,8 @@ async def measure_kind(stack: Stack, targets: dict[str, Any], kind: str, args: a
                        deadline: float) -> dict[str, Any]:
     """Alternating batches of one traffic kind; the clocks and the proxies' CPU around them."""
     async with new_client(args.concurrency) as client:
-        for variant in VARIANTS:
-            warm = await run_batch(client, targets[variant][kind], args.warmup, args.concurrency, deadline)
-            if warm.failed:
-                raise RuntimeError(f"warm-up of {variant}/{kind} failed: {warm.errors[:2]}")
+        await warm_up(client, {f"{variant}/{kind}": targets[variant][kind] for variant in VARIANTS}, args.warmup,
+                      args.concurrency, deadline)
         await asyncio.sleep(SETTLE_SECONDS)
         pids = {variant: stack.proxies[variant].process.pid for variant in VARIANTS}
         clocks = {variant: stack.hook_clocks(variant) for variant in VARIANTS}
@@ -82,8 +85,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--upstream", choices=("fast", "echo"), default="fast",
                         help="fast: bench.upstream (fixed tiny answers); echo: vibe_router_tools.echo_upstream")
     parser.add_argument("--max-seconds", type=float, default=900, help="stop sending after this long (default 900)")
+    parser.add_argument("--capture", action="store_true",
+                        help="capture's own CPU: vibe-router with no capture section, capture off, and capture on "
+                             "at sample 1.0 into a directory; its section of docs/benchmarks.md is "
+                             "bench-hook_cost_capture")
+    parser.add_argument("--stream", action="store_true",
+                        help="with --capture: also capture off and on into a Redis stream (starts a redis-server)")
     add_output_arguments(parser, NAME)
     args = parser.parse_args(argv)
+    if args.stream and not args.capture:
+        parser.error("--stream needs --capture")
+    args.name = f"{NAME}_capture" if args.capture else NAME
+    if args.json == RESULTS_DIR / f"{NAME}.json":
+        args.json = RESULTS_DIR / f"{args.name}.json"
     args.kinds = chosen_kinds(parser, args.kinds)
     if min(args.requests, args.batches, args.concurrency) < 1 or args.warmup < 1:
         parser.error("counts must be >= 1")
@@ -94,6 +108,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
+    if args.capture:
+        return main_capture(args, argv)
     started = time.monotonic()
     bodies = bodies_for(args.kinds, args.body_bytes)
     measured: dict[str, Any] = {}
@@ -107,12 +123,50 @@ def main(argv: list[str] | None = None) -> int:
                 measured[kind] = asyncio.run(measure_kind(stack, targets, kind, args, started + args.max_seconds))
         finally:
             stack.stop()
-    settings = {key: value for key, value in vars(args).items() if key not in ("json", "markdown", "update_readme")}
     results = {"benchmark": NAME, "command": command_line("bench.hook_cost", argv), "machine": machine(),
-               "settings": settings, **summarize(measured, {k: len(t.body) for k, t in targets["with"].items()}),
+               "settings": _settings(args), **summarize(measured, {k: len(t.body) for k, t in targets["with"].items()}),
                "elapsed_s": round(time.monotonic() - started, 1)}
-    write_outputs(args, NAME, results, markdown_table(results))
+    write_outputs(args, args.name, results, markdown_table(results))
     return 0 if results["failed_requests"] == 0 else 1
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {key: value for key, value in vars(args).items() if key not in ("json", "markdown", "update_readme", "name")}
+
+
+def main_capture(args: argparse.Namespace, argv: list[str]) -> int:
+    """--capture: capture's own CPU per request (bench/hook_cost_capture.py)."""
+    started = time.monotonic()
+    bodies = bodies_for(args.kinds, args.body_bytes)
+    measured: dict[str, Any] = {}
+    redis = RedisServer().start() if args.stream else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-hook-cost-capture-") as directory:
+            variants = tuple(variants_of(args.stream))
+            print(f"starting the upstream ({args.upstream}) and LiteLLM proxies {', '.join(variants)} with hook "
+                  "clocks...", file=sys.stderr)
+            stack = start_stack(Path(directory), args.upstream, hook_clocks=True, capture=True, only=variants,
+                                redis_env=redis.env() if redis else None)
+            try:
+                targets = build_targets(stack, bodies)
+                for kind in args.kinds:
+                    print(f"{kind}: {args.requests} requests per proxy...", file=sys.stderr)
+                    measured[kind] = asyncio.run(measure_capture_kind(stack, targets, kind, args,
+                                                                      started + args.max_seconds))
+                records = records_written(stack, Path(directory), redis.client() if redis else None)
+            finally:
+                stack.stop()
+    finally:
+        if redis is not None:
+            redis.kill()
+    # the records of the warm-up (build_targets asks the proxy with no capture section for the pools)
+    warmup = args.warmup * len(args.kinds)
+    results = {"benchmark": args.name, "command": command_line("bench.hook_cost", argv), "machine": machine(),
+               "settings": _settings(args), "body_bytes": {k: len(t.body) for k, t in targets["with"].items()},
+               "capture": summarize_capture(measured, args.stream, records, warmup),
+               "elapsed_s": round(time.monotonic() - started, 1)}
+    write_outputs(args, args.name, results, capture_cost_table(results))
+    return 0 if results["capture"]["failed_requests"] == 0 else 1
 
 
 if __name__ == "__main__":

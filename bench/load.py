@@ -99,3 +99,12 @@ async def run_batch(client: httpx.AsyncClient, target: Target, requests: int, co
     await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, requests)))))
     batch.wall_s = time.perf_counter() - started
     return batch
+
+
+async def warm_up(client: httpx.AsyncClient, targets: dict[str, Target], requests: int, concurrency: int,
+                  deadline: float) -> None:
+    """`requests` to each target (name -> Target) in turn; any failure stops the benchmark."""
+    for name, target in targets.items():
+        warm = await run_batch(client, target, requests, concurrency, deadline)
+        if warm.failed:
+            raise RuntimeError(f"warm-up of {name} failed: {warm.errors[:2]}")

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from bench.bodies import DEFAULT_BODY_BYTES, KINDS, PATHS, bodies_for, chosen_kinds
-from bench.load import Batch, Target, new_client, run_batch
+from bench.load import Batch, Target, new_client, run_batch, warm_up
 from bench.overhead_capture import capture_summary, capture_table
 from bench.overhead_report import markdown_table, summarize
 from bench.report import RESULTS_DIR, add_output_arguments, command_line, machine, write_outputs
@@ -123,7 +123,7 @@ def proxy_headers(proxy: Proxy) -> dict[str, str]:
 
 def routed_pools(stack: Stack, bodies: dict[str, dict[str, Any]]) -> dict[str, str]:
     """kind -> the pool the plugin routes that kind's body to (its `x-vibe-router-pool` header)."""
-    proxy = stack.proxies["with"]
+    proxy = next(proxy for variant, proxy in stack.proxies.items() if variant in PLUGGED)
     headers = proxy_headers(proxy)
     pools = {}
     with httpx.Client(timeout=60, trust_env=False) as client:
@@ -208,12 +208,8 @@ async def drive(run: Run) -> None:
     variants = run.variants
     async with new_client(max(args.concurrency, args.latency_concurrency)) as client:
         await measure_upstream(run, client)
-        for variant in variants:
-            for kind in args.kinds:
-                warm = await run_batch(client, run.targets[variant][kind], args.warmup, args.concurrency,
-                                       run.deadline)
-                if warm.failed:
-                    raise RuntimeError(f"warm-up of {variant}/{kind} failed: {warm.errors[:2]}")
+        await warm_up(client, {f"{variant}/{kind}": run.targets[variant][kind] for variant in variants
+                                for kind in args.kinds}, args.warmup, args.concurrency, run.deadline)
         rss = {"after_warmup": {v: rss_mb(p.process.pid) for v, p in run.stack.proxies.items()}}
         await asyncio.sleep(2 * FLUSH_SECONDS)  # the warm-up's decision lines reach the log before the mark
         log_offset = len(run.stack.proxies["with"].log_text())

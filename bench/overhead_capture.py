@@ -9,16 +9,14 @@ who turned it off pays (nothing, within the interval).
 
 from __future__ import annotations
 
-import random
+from collections.abc import Sequence
 from typing import Any
 
 from bench.overhead_report import PHASES, cell_stats, comparison
-from bench.report import fmt
+from bench.report import bootstrap_interval, fmt
 from bench.stack import CAPTURE_OFF, CAPTURE_ON
-from vibe_router_tools.training.latency import percentile
 
 CPU_SHARE_MAX = 0.03  # capture on may add less than 3 % proxy CPU per request
-BOOTSTRAP_ROUNDS = 2000
 PAIRS = {"on": (CAPTURE_ON, CAPTURE_OFF), "off": (CAPTURE_OFF, "with")}
 
 
@@ -31,18 +29,14 @@ def _round_pairs(raw: dict[tuple[str, str], Any], a: str, b: str) -> list[tuple[
     return pairs
 
 
+def _pooled_ratio(pairs: Sequence[tuple[float, int, float, int]]) -> float | None:
+    cpu_a, ok_a, cpu_b, ok_b = (sum(p[i] for p in pairs) for i in range(4))
+    return (cpu_b / ok_b) / (cpu_a / ok_a) if cpu_a and ok_b else None
+
+
 def cpu_ratio_ci(pairs: list[tuple[float, int, float, int]], seed: int = 0) -> list[float] | None:
     """95 % bootstrap interval of the pooled CPU ratio b / a (per request), resampling pairs of batches."""
-    if len(pairs) < 5:
-        return None
-    rng = random.Random(seed)
-    ratios = []
-    for _ in range(BOOTSTRAP_ROUNDS):
-        chosen = rng.choices(pairs, k=len(pairs))
-        cpu_a, ok_a, cpu_b, ok_b = (sum(p[i] for p in chosen) for i in range(4))
-        if cpu_a and ok_b:
-            ratios.append((cpu_b / ok_b) / (cpu_a / ok_a))
-    return [round(percentile(ratios, 0.025), 4), round(percentile(ratios, 0.975), 4)] if ratios else None
+    return bootstrap_interval(pairs, _pooled_ratio, seed=seed)
 
 
 def capture_summary(cells: dict[tuple[str, str, str], Any], kinds: list[str], empty: Any,

@@ -77,14 +77,18 @@ def _without_plugin(document: dict[str, Any]) -> None:
 PLUGINS = ("vibe-router", "floor")  # what the proxy "with" a plugin loads (floor: bench/floor_plugin.py)
 # --capture: two more proxies with vibe-router, capture turned off by `enabled: false` and on at sample 1.0
 CAPTURE_OFF, CAPTURE_ON = "capture_off", "capture"
-PLUGGED = ("with", CAPTURE_OFF, CAPTURE_ON)  # the variants that load vibe-router (or the floor plugin)
+# bench.hook_cost --capture --stream: both with a Redis (sessions there too), capture off and on into a stream
+CAPTURE_OFF_REDIS, CAPTURE_STREAM = "capture_off_redis", "capture_stream"
+REDIS_VARIANTS = (CAPTURE_OFF_REDIS, CAPTURE_STREAM)
+# the variants that load vibe-router (or the floor plugin)
+PLUGGED = ("with", CAPTURE_OFF, CAPTURE_ON, *REDIS_VARIANTS)
 CAPTURE_MAX_BYTES = 4_000_000_000  # room for every record of a run, so the files count them all
+STREAM_KEY, STREAM_MAX_RECORDS = "vibe-bench:capture", 1000  # ~80 MB of records kept in the Redis
 
 
-def _capture(directory: Path, enabled: bool) -> Callable[[dict[str, Any]], None]:
+def _capture(section: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
     def change(document: dict[str, Any]) -> None:
-        document["vibe_router"]["capture"] = {"enabled": enabled, "sample": 1.0, "directory": str(directory),
-                                              "max_bytes": CAPTURE_MAX_BYTES}
+        document["vibe_router"]["capture"] = {"sample": 1.0, **section}
     return change
 
 
@@ -98,10 +102,11 @@ def captured_records(directory: Path, variant: str) -> int:
 
 
 def write_configs(directory: Path, control: bool = False, plugin: str = PLUGINS[0],
-                  capture: bool = False) -> dict[str, Path]:
+                  capture: bool = False, stream: bool = False) -> dict[str, Path]:
     """variant -> config file: config_final.yaml as is (or with the floor plugin), and without the callbacks entry.
 
     `capture`: also vibe-router with a capture section turned off, and with capture on (sample 1.0, a directory).
+    `stream`: also the two REDIS_VARIANTS (capture off, and on into a Redis stream).
     """
     configs = {
         "with": config_variant(directory, _floor_plugin if plugin == "floor" else lambda document: None,
@@ -110,10 +115,16 @@ def write_configs(directory: Path, control: bool = False, plugin: str = PLUGINS[
     }
     if control:
         configs[CONTROL] = config_variant(directory, _without_plugin, "control_without_plugin.yaml")
+    sections: dict[str, dict[str, Any]] = {}
     if capture:
-        for variant, enabled in ((CAPTURE_OFF, False), (CAPTURE_ON, True)):
-            configs[variant] = config_variant(directory, _capture(capture_directory(directory, variant), enabled),
-                                              f"{variant}.yaml")
+        sections = {variant: {"enabled": enabled, "directory": str(capture_directory(directory, variant)),
+                              "max_bytes": CAPTURE_MAX_BYTES}
+                    for variant, enabled in ((CAPTURE_OFF, False), (CAPTURE_ON, True))}
+    if stream:
+        sections[CAPTURE_OFF_REDIS] = {"enabled": False}
+        sections[CAPTURE_STREAM] = {"enabled": True, "redis_stream": STREAM_KEY, "max_records": STREAM_MAX_RECORDS}
+    for variant, section in sections.items():
+        configs[variant] = config_variant(directory, _capture(section), f"{variant}.yaml")
     return configs
 
 
@@ -165,16 +176,18 @@ class Stack:
 
 def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: bool = False,
                 timeout: float = 180, hook_clocks: bool = False, plugin: str = PLUGINS[0],
-                capture: bool = False) -> Stack:
+                capture: bool = False, only: tuple[str, ...] = (), redis_env: dict[str, str] | None = None) -> Stack:
     """The upstream and the proxies (started side by side), with identical environments.
 
     `hook_clocks`: every proxy times its hook dispatchers (bench/proxy_watch/vibe_bench_hook_clock.py).
     `plugin`: what the proxy "with" the plugin loads (PLUGINS). `capture`: the two capture proxies too.
+    `redis_env`: the REDIS_VARIANTS too, with these variables (theirs alone). `only`: just these variants.
     """
     for name in UNSHARED_ENV:
         os.environ.pop(name, None)
     upstream = start_upstream(upstream_kind)
-    configs = write_configs(directory, control, plugin, capture)
+    configs = write_configs(directory, control, plugin, capture, redis_env is not None)
+    started = {variant: path for variant, path in configs.items() if not only or variant in only}
     gc_logs = directory / "gc"
     gc_logs.mkdir(exist_ok=True)
     env = {**pool_env(SimpleNamespace(url=upstream.url)), "VIBE_ROUTER_CONFIG": str(configs["with"]),
@@ -185,14 +198,16 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
         clocks.mkdir(exist_ok=True)
         env["VIBE_BENCH_CLOCK_DIR"] = str(clocks)
     env["DEFAULT_NUM_WORKERS_LITELLM_PROXY"] = str(workers)  # litellm's --num_workers default
+    redis = redis_env or {}
     proxies: dict[str, Proxy] = {}
     try:
-        with ThreadPoolExecutor(len(configs)) as pool:
+        with ThreadPoolExecutor(len(started)) as pool:
             # The plugin reads its section from VIBE_ROUTER_CONFIG: each plugin proxy its own file.
             futures = {variant: pool.submit(start_litellm_proxy, path, timeout=timeout,
-                                            env={**env, "VIBE_ROUTER_CONFIG": str(path)
+                                            env={**env, **(redis if variant in REDIS_VARIANTS else {}),
+                                                 "VIBE_ROUTER_CONFIG": str(path)
                                                  if variant in PLUGGED else str(configs["with"])})
-                       for variant, path in configs.items()}
+                       for variant, path in started.items()}
             errors = []
             for variant, future in futures.items():
                 try:

@@ -292,3 +292,30 @@ def test_hook_cost_smoke(tmp_path: Path) -> None:
         assert isinstance(traffic["added_directly_us"], float)
     assert "| chat | 81 KB |" in table.read_text()
     assert "vibe-router's own code" in readme.read_text()
+
+
+def test_hook_cost_capture_times_capture_where_it_runs(tmp_path: Path) -> None:
+    out, table = tmp_path / "hook_cost_capture.json", tmp_path / "hook_cost_capture.md"
+    readme = readme_with_markers(tmp_path / "README.md", "hook_cost_capture")
+    run_bench("bench.hook_cost", "--capture", "--stream", "--kinds", "chat", "--requests", "6", "--batches", "3",
+              "--warmup", "1", "--concurrency", "2", "--json", str(out), "--markdown", str(table),
+              "--update-readme", str(readme))
+    data: dict[str, Any] = json.loads(out.read_text())
+    capture = data["capture"]
+    assert data["benchmark"] == "hook_cost_capture" and capture["failed_requests"] == 0
+    assert capture["requests"] == 5 * 6  # proxies x requests
+    # Every request the capturing proxies answered (warm-up included) became a record, in its files or stream.
+    assert capture["records"] == {"capture": {"written": 7, "requests": 7},
+                                  "capture_stream": {"written": 7, "requests": 7}}
+    for name in ("on", "stream"):
+        found = capture["traffic"]["chat"][name]
+        assert found["requests"] == [6, 6] and found["pairs_of_batches"] == 3
+        hooks, writer = found["us_per_request"]["hooks"], found["us_per_request"]["writer"]
+        assert min(hooks) > 0 and writer[0] > 0 and writer[1] == 0, (name, found)  # only capture on writes
+        assert abs(found["direct_us"] - (hooks[0] - hooks[1] + writer[0])) < 0.2  # the table's figures, rounded
+        assert found["us_per_request"]["proxy_cpu"][1] > 0
+    off = capture["traffic"]["chat"]["off"]["us_per_request"]["writer"]
+    assert off == [0, 0]  # capture off writes nothing, as the proxy with no capture section
+    assert set(capture["target"]) == {"on", "stream"}
+    assert "| chat | capture on / off (files) |" in table.read_text()
+    assert "files 7 for 7 requests; Redis stream 7 for 7 requests" in readme.read_text()

@@ -148,3 +148,30 @@ def test_a_redis_stream_without_redis_is_a_config_error(monkeypatch: pytest.Monk
     assert error.value.key == "vibe_router.capture.redis_stream" and "no Redis is configured" in error.value.message
     monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
     assert parse_config(document).capture.redis_stream == "vibe-router:capture"
+
+
+def test_a_deleted_directory_is_made_again_and_one_that_cannot_be_is_a_drop(tmp_path: Path) -> None:
+    """The writer keeps its file open: a file deleted under it is noticed, never written into the void."""
+    import shutil
+
+    directory = tmp_path / "records"
+    capture = Capture(CaptureSettings(enabled=True, directory=str(directory)))
+    captured(capture, 2)
+    shutil.rmtree(directory)
+    captured(capture, 3)
+    assert len(lines(directory)) == 3 and capture.counts["captured"] == 5
+    shutil.rmtree(directory)
+    directory.write_text("a file where the directory was")
+    captured(capture, 2)
+    assert capture.counts["captured"] == 5 and capture.dropped == {"disk": 2}
+    directory.unlink()
+    captured(capture, 1)
+    assert len(lines(directory)) == 1 and capture.counts["captured"] == 6
+
+
+def test_a_record_json_cannot_write_is_dropped_and_the_writer_goes_on(tmp_path: Path) -> None:
+    capture = Capture(CaptureSettings(enabled=True, directory=str(tmp_path)))
+    captured(capture, 1, "\ud800 a lone surrogate")
+    captured(capture, 1, "fine")
+    assert [record["text"] for record in lines(tmp_path)] == ["fine"]
+    assert capture.counts["captured"] == 1 and capture.dropped == {"disk": 1}

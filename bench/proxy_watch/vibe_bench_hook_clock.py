@@ -1,8 +1,9 @@
 """Hook clocks for `bench.hook_cost`: the CPU a proxy spends in each place a plugin's code runs.
 
 Times, in the running thread's CPU clock, LiteLLM's dispatchers of the hooks a CustomLogger
-can define, vibe-router's own hooks inside them, and vibe-router's batched writes (its log
-lines and counters, which run outside any hook). A coroutine is timed only while it runs:
+can define, vibe-router's own hooks inside them, vibe-router's batched writes (its log
+lines and counters, which run outside any hook) and its capture writer's work per record
+(in the writer's own thread). A coroutine is timed only while it runs:
 while it waits, the thread runs other requests, and that time is not its own. Garbage
 collections are timed on their own (young: generations 0 and 1; full: generation 2) and left
 out of the hooks they interrupt: what a plugin allocates is collected later, anywhere. The
@@ -43,6 +44,8 @@ TIMED = {
     ],
     "vibe_router.logs": [("LineHandler", "write_pending")],
     "vibe_router.router": [("Router", "flush_counters")],
+    # the capture writer thread's work per record: serialise it, write it to each sink (bench.hook_cost --capture)
+    "vibe_router.capture": [("Capture", "_write")],
 }
 
 _lock = threading.RLock()  # a collection may start inside `record` and record itself
