@@ -162,7 +162,7 @@ def compare(args: argparse.Namespace, argv: list[str], started: float) -> int:
                "settings": settings, "trees": {name: tree_commit(tree) for name, tree in trees.items()},
                "rounds": len(complete), **summarize(complete, first["bodies"]),
                "notes": sorted({note for found in children.values() for note in found["notes"]}),
-               "elapsed_s": round(time.monotonic() - started, 1)}
+               "per_round_median_ns": complete, "elapsed_s": round(time.monotonic() - started, 1)}
     write_outputs(args, NAME, results, markdown_table(results))
     return 0
 
