@@ -98,7 +98,9 @@ def summarize(rounds: list[Round], bodies: list[list[Any]]) -> dict[str, Any]:
         medians = {tree: round(statistics.median(r[tree][HEADLINE][index] for r in rounds) / 1000, 2)
                    for tree in (CURRENT, BASELINE)}
         per_body.append({"body": body, "endpoint": endpoint, "body_bytes": size, "median_us": medians, **found})
-    return {"contenders": names, "per_kind": per_kind, "per_body": per_body}
+    spread = {tree: round(statistics.stdev(totals) / statistics.fmean(totals), 4) if len(totals) > 1 else None
+              for tree in (CURRENT, BASELINE) for totals in [[sum(r[tree][HEADLINE]) for r in rounds]]}
+    return {"contenders": names, "per_kind": per_kind, "per_body": per_body, "child_spread": spread}
 
 
 def _interval(found: dict[str, Any]) -> str:
@@ -125,6 +127,11 @@ def markdown_table(results: dict[str, Any]) -> str:
     for group in groups:
         lines.append(f"| {group} | " + " | ".join(_interval(per_kind[name][group]) for name in names) + " |")
     lines += [""] + [f"- `{name}` over all bodies: {per_kind[name]['all bodies']['verdict']}." for name in names]
+    spread = results["child_spread"]
+    if spread[CURRENT] is not None:
+        lines.append(f"- From one child process to the next, the total of `{HEADLINE}`'s medians over the bodies "
+                     f"varies with a standard deviation of {100 * spread[CURRENT]:.1f} % (current) and "
+                     f"{100 * spread[BASELINE]:.1f} % (baseline) of its mean: that spread sets the intervals' width.")
     slower = [row["body"] for row in results["per_body"] if row["ci95"] and row["ci95"][1] < 1]
     lines.append(f"- Bodies whose `{HEADLINE}` interval lies wholly below 1: "
                  f"{', '.join(slower) if slower else 'none'} (of {len(results['per_body'])}).")
