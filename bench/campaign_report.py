@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.campaign_load import RequestRecord, session_decision
 from bench.report import fmt
-from vibe_router_tools.training.latency import percentile
+from vibe_router_tools.percentile import percentile
 
 
 @dataclass(frozen=True)

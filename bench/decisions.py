@@ -29,8 +29,9 @@ from typing import Any
 import yaml
 
 from bench.bodies import DEFAULT_BODY_BYTES, corpus, encoded_size
-from bench.report import add_output_arguments, command_line, fmt, machine, write_outputs
-from vibe_router_tools.training.latency import percentile
+from bench.report import RESULTS_DIR, add_output_arguments, command_line, fmt, machine, write_outputs
+from bench.versions import baseline_tree
+from vibe_router_tools.percentile import percentile
 
 NAME = "decisions"
 CONFIG = Path(__file__).resolve().parents[1] / "config_final.yaml"
@@ -57,15 +58,29 @@ class Item:
     turn_chars: int
 
 
-def vibe_contenders(items: list[Item]) -> tuple[dict[str, list[Call]], list[str]]:
+def corpus_items(body_bytes: int, config: Path = CONFIG) -> tuple[list[Item], list[str]]:
+    """The corpus as Items, and the text of each one's turn (as the policy of `config` reads it)."""
+    from vibe_router.config import load_config
+    from vibe_router.policy import Policy
+
+    policy = Policy(load_config(config))
+    items, texts = [], []
+    for name, endpoint, body in corpus(body_bytes):
+        text = policy.view(endpoint, body).text
+        items.append(Item(name, endpoint, body, encoded_size(body), len(text)))
+        texts.append(text)
+    return items, texts
+
+
+def vibe_contenders(items: list[Item], config: Path = CONFIG) -> tuple[dict[str, list[Call]], list[str]]:
     """contender -> one call per corpus item, and notes (e.g. a scorer that is missing)."""
     from vibe_router.config import load_config
     from vibe_router.policy import Policy
     from vibe_router.scoring import build_scorer
 
-    policy = Policy(load_config(CONFIG))
+    policy = Policy(load_config(config))
     views = [policy.view(item.endpoint, item.body) for item in items]
-    section = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))["vibe_router"]["scorers"].get("heuristic", {})
+    section = yaml.safe_load(config.read_text(encoding="utf-8"))["vibe_router"]["scorers"].get("heuristic", {})
     heuristic = build_scorer("heuristic", {**section, "kind": "heuristic"})
     calls: dict[str, list[Call]] = {
         "vibe_decision": [lambda i=item: policy.decide(i.endpoint, i.body) for item in items],
@@ -231,10 +246,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
                         help="wall: what a request waits (default); cpu: the thread's own CPU time")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the decision on the largest bodies")
+    parser.add_argument("--baseline-tree", type=baseline_tree, metavar="DIR",
+                        help="time vibe-router's contenders in this checkout and in DIR (another checkout, e.g. git "
+                             "worktree add --detach /tmp/base <commit>) in alternating child processes; its section "
+                             "of docs/benchmarks.md is bench-decisions_baseline")
+    parser.add_argument("--rounds", type=int, default=30,
+                        help="--baseline-tree: rounds of one child per tree, A B B A (default 30); --repeat and "
+                             "--warmup are each child's")
     add_output_arguments(parser, NAME)
     args = parser.parse_args(argv)
-    if args.repeat < 1 or args.warmup < 0:
-        parser.error("--repeat must be >= 1 and --warmup >= 0")
+    if args.baseline_tree is not None and args.json == RESULTS_DIR / f"{NAME}.json":
+        args.json = RESULTS_DIR / f"{NAME}_baseline.json"
+    if args.repeat < 1 or args.warmup < 0 or args.rounds < 1:
+        parser.error("--repeat and --rounds must be >= 1 and --warmup >= 0")
     return args
 
 
@@ -242,15 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     started = time.monotonic()
-    from vibe_router.config import load_config
-    from vibe_router.policy import Policy
+    if args.baseline_tree is not None:
+        from bench.decisions_compare import compare
 
-    policy = Policy(load_config(CONFIG))
-    items = []
-    for name, endpoint, body in corpus(args.body_bytes):
-        text = policy.view(endpoint, body).text
-        items.append(Item(name, endpoint, body, encoded_size(body), len(text)))
-    texts = [policy.view(item.endpoint, item.body).text for item in items]
+        return compare(args, argv, started)
+    items, texts = corpus_items(args.body_bytes)
     calls, notes = vibe_contenders(items)
     litellm_calls, litellm_notes = litellm_contenders(items, texts)
     all_calls: dict[str, list[Any]] = {**calls, **litellm_calls}

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.hook_cost_capture import PAIRS, STREAM_PAIR
+from bench.intervals import bootstrap_ci
 from bench.overhead_capture import CPU_SHARE_MAX
-from bench.report import bootstrap_interval, fmt
+from bench.report import fmt
 from bench.stack import CAPTURE_ON, CAPTURE_STREAM
 
 Pair = tuple[dict[str, int], dict[str, int]]  # one round's batch of the first proxy, and of the second
@@ -51,11 +52,11 @@ def pair_summary(pairs: Sequence[Pair]) -> dict[str, Any]:
         "pairs_of_batches": len(pairs),
         "us_per_request": us,  # [first, second]
         "direct_us": _rounded(direct_us(pairs), 2),
-        "direct_us_ci95": bootstrap_interval(pairs, direct_us, 2),
+        "direct_us_ci95": bootstrap_ci(pairs, direct_us, digits=2),
         "direct_share": _rounded(direct_share(pairs), 5),
-        "direct_share_ci95": bootstrap_interval(pairs, direct_share, 5),
+        "direct_share_ci95": bootstrap_ci(pairs, direct_share, digits=5),
         "whole_proxy_cpu_ratio": _rounded(whole_ratio(pairs), 4),
-        "whole_proxy_cpu_ratio_ci95": bootstrap_interval(pairs, whole_ratio),
+        "whole_proxy_cpu_ratio_ci95": bootstrap_ci(pairs, whole_ratio),
     }
 
 

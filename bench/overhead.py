@@ -27,6 +27,7 @@ import httpx
 
 from bench.bodies import DEFAULT_BODY_BYTES, KINDS, PATHS, bodies_for, chosen_kinds
 from bench.load import Batch, Target, new_client, run_batch, warm_up
+from bench.overhead_baseline import baseline_summary, baseline_table
 from bench.overhead_capture import capture_summary, capture_table
 from bench.overhead_report import markdown_table, summarize
 from bench.report import RESULTS_DIR, add_output_arguments, command_line, machine, write_outputs
@@ -41,6 +42,7 @@ from bench.stack import (
     rss_mb,
     start_stack,
 )
+from bench.versions import BASELINE, CURRENT, ROOT, baseline_tree, tree_commit
 from tests.support.processes import Proxy
 from vibe_router.logs import FLUSH_SECONDS
 
@@ -280,17 +282,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--capture", action="store_true",
                         help="also vibe-router with capture off (enabled: false) and on (sample 1.0, a directory): "
                              "what capture costs; its section of docs/benchmarks.md is bench-overhead_capture")
+    parser.add_argument("--baseline-tree", type=baseline_tree, metavar="DIR",
+                        help="also vibe-router from another checkout (e.g. git worktree add --detach /tmp/base "
+                             "<commit>), its plugin and config_final.yaml from DIR: this tree against that one; "
+                             "its section of docs/benchmarks.md is bench-overhead_baseline")
     add_output_arguments(parser, NAME)
     args = parser.parse_args(argv)
-    if args.capture and args.plugin != PLUGINS[0]:
-        parser.error("--capture measures vibe-router's capture: leave --plugin at vibe-router")
+    if (args.capture or args.baseline_tree) and args.plugin != PLUGINS[0]:
+        parser.error("--capture and --baseline-tree measure vibe-router: leave --plugin at vibe-router")
+    if args.capture and args.baseline_tree:
+        parser.error("--capture and --baseline-tree: one comparison per run")
     args.kinds = chosen_kinds(parser, args.kinds)
     numbers = (args.requests, args.concurrency, args.latency_concurrency, args.latency_batch, args.batches,
                args.workers, args.restarts)
     if min(numbers) < 1 or args.warmup < 0:
         parser.error("counts must be >= 1 (--warmup >= 0)")
     args.batches = min(args.batches, args.requests)
-    args.name = f"{NAME}_capture" if args.capture else NAME if args.plugin == PLUGINS[0] else f"{NAME}_{args.plugin}"
+    args.name = (f"{NAME}_capture" if args.capture else f"{NAME}_baseline" if args.baseline_tree
+                 else NAME if args.plugin == PLUGINS[0] else f"{NAME}_{args.plugin}")
     if args.json == RESULTS_DIR / f"{NAME}.json":
         args.json = RESULTS_DIR / f"{args.name}.json"
     return args
@@ -307,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"start {start}/{args.restarts}: the upstream ({args.upstream}) and the LiteLLM proxies...",
                   file=sys.stderr)
             stack = start_stack(Path(directory), args.upstream, args.workers, args.control, plugin=args.plugin,
-                                capture=args.capture)
+                                capture=args.capture, baseline=args.baseline_tree)
             try:
                 if run is None:
                     run = Run(args, stack, build_targets(stack, bodies), started + args.max_seconds)
@@ -323,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 stack.stop()
     assert run is not None
-    settings = {key: value for key, value in vars(args).items()
+    settings = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()
                 if key not in ("json", "markdown", "update_readme", "name")}
     plans = {phase: dict(zip(("rounds", "batch", "concurrency"), phase_plan(args, phase), strict=True))
              for phase in PHASES}
@@ -333,7 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.capture:
         warmup = args.warmup * len(args.kinds) * args.restarts
         results["capture"] = capture_summary(run.cells, args.kinds, Cell(), run.captured, warmup)
-    write_outputs(args, args.name, results, capture_table(results) if args.capture else markdown_table(results))
+    if args.baseline_tree:
+        trees = {CURRENT: tree_commit(ROOT), BASELINE: tree_commit(args.baseline_tree)}
+        results["baseline"] = baseline_summary(run.cells, args.kinds, run.variants, Cell(), trees)
+    table = (capture_table if args.capture else baseline_table if args.baseline_tree else markdown_table)(results)
+    write_outputs(args, args.name, results, table)
     return 0 if results["failed_requests"] == 0 and results["complete"] else 1
 
 

@@ -9,34 +9,15 @@ who turned it off pays (nothing, within the interval).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from bench.overhead_report import PHASES, cell_stats, comparison
-from bench.report import bootstrap_interval, fmt
+from bench.intervals import pooled_ratio, pooled_ratio_ci
+from bench.overhead_report import PHASES, cell_stats, comparison, round_pairs
+from bench.report import fmt
 from bench.stack import CAPTURE_OFF, CAPTURE_ON
 
 CPU_SHARE_MAX = 0.03  # capture on may add less than 3 % proxy CPU per request
 PAIRS = {"on": (CAPTURE_ON, CAPTURE_OFF), "off": (CAPTURE_OFF, "with")}
-
-
-def _round_pairs(raw: dict[tuple[str, str], Any], a: str, b: str) -> list[tuple[float, int, float, int]]:
-    """(CPU ms of a, requests of a, CPU ms of b, requests of b) of each pair of batches that ran back to back."""
-    pairs = []
-    for phase in PHASES:
-        for ra, rb in zip(raw[phase, a].rounds, raw[phase, b].rounds, strict=False):
-            pairs.append((ra["cpu_ms"] * ra["ok"], int(ra["ok"]), rb["cpu_ms"] * rb["ok"], int(rb["ok"])))
-    return pairs
-
-
-def _pooled_ratio(pairs: Sequence[tuple[float, int, float, int]]) -> float | None:
-    cpu_a, ok_a, cpu_b, ok_b = (sum(p[i] for p in pairs) for i in range(4))
-    return (cpu_b / ok_b) / (cpu_a / ok_a) if cpu_a and ok_b else None
-
-
-def cpu_ratio_ci(pairs: list[tuple[float, int, float, int]], seed: int = 0) -> list[float] | None:
-    """95 % bootstrap interval of the pooled CPU ratio b / a (per request), resampling pairs of batches."""
-    return bootstrap_interval(pairs, _pooled_ratio, seed=seed)
 
 
 def capture_summary(cells: dict[tuple[str, str, str], Any], kinds: list[str], empty: Any,
@@ -48,19 +29,18 @@ def capture_summary(cells: dict[tuple[str, str, str], Any], kinds: list[str], em
         raw = {(phase, v): cells.get((phase, kind, v), empty) for phase in PHASES for v in variants}
         stats = {v: {phase: cell_stats(raw[phase, v]) for phase in PHASES} for v in variants}
         out["traffic"][kind] = {
-            name: {**comparison(raw, stats, a, b), "cpu_throughput_ratio_ci95": cpu_ratio_ci(_round_pairs(raw, a, b))}
+            name: {**comparison(raw, stats, a, b), "cpu_throughput_ratio_ci95": pooled_ratio_ci(round_pairs(raw, a, b))}
             for name, (a, b) in PAIRS.items()
         }
     answered = sum(cells.get((phase, kind, CAPTURE_ON), empty).total.ok for phase in PHASES for kind in kinds)
     out["records"] = {"written": records, "requests": answered + warmup_requests}
     out["all_traffic"] = {}
     for name, (a, b) in PAIRS.items():  # every kind's pairs of batches together: the narrowest interval of the run
-        pairs = [pair for kind in kinds for pair in _round_pairs(
+        pairs = [pair for kind in kinds for pair in round_pairs(
             {(phase, v): cells.get((phase, kind, v), empty) for phase in PHASES for v in (a, b)}, a, b)]
-        cpu = [sum(p[i] for p in pairs) for i in range(4)]
-        ratio = (cpu[2] / cpu[3]) / (cpu[0] / cpu[1]) if cpu[0] and cpu[3] else None
+        ratio = pooled_ratio(pairs)
         out["all_traffic"][name] = {"cpu_ratio": None if ratio is None else round(ratio, 4),
-                                    "cpu_ratio_ci95": cpu_ratio_ci(pairs)}
+                                    "cpu_ratio_ci95": pooled_ratio_ci(pairs)}
     pooled = out["all_traffic"]["on"]
     floor = 1 - CPU_SHARE_MAX
     out["target"] = {"cpu_added_max": CPU_SHARE_MAX,

@@ -9,7 +9,7 @@ from typing import Any
 from bench.bodies import PATHS, VIRTUAL_MODELS
 from bench.report import fmt
 from bench.stack import CONTROL
-from vibe_router_tools.training.latency import percentile
+from vibe_router_tools.percentile import percentile
 
 PLUGIN_LABELS = {
     "vibe-router": "vibe-router",
@@ -68,7 +68,7 @@ def _paired(a_rounds: list[dict[str, float]], b_rounds: list[dict[str, float]], 
             "max": round(max(values), 3), "rounds": len(values)}
 
 
-def _cpu_ms_per_request(*cells: Any) -> float | None:
+def cpu_ms_per_request(*cells: Any) -> float | None:
     """Proxy CPU time per answered request over both phases (what bounds a CPU-bound proxy)."""
     answered = sum(cell.total.ok for cell in cells)
     return round(1000 * sum(cell.cpu_s for cell in cells) / answered, 3) if answered else None
@@ -87,8 +87,8 @@ def _full_gc(*cells: Any) -> dict[str, float | None]:
 def comparison(raw: dict[tuple[str, str], Any], stats: dict[str, Any], a: str, b: str) -> dict[str, Any]:
     """Proxy `a` against proxy `b` for one traffic kind."""
     sa, sb = stats[a], stats[b]
-    cpu_a = _cpu_ms_per_request(*(raw[p, a] for p in PHASES))
-    cpu_b = _cpu_ms_per_request(*(raw[p, b] for p in PHASES))
+    cpu_a = cpu_ms_per_request(*(raw[p, a] for p in PHASES))
+    cpu_b = cpu_ms_per_request(*(raw[p, b] for p in PHASES))
     gc_a, gc_b = (_full_gc(*(raw[p, v] for p in PHASES)) for v in (a, b))
     outside_a, outside_b = gc_a["cpu_ms_per_request_outside"], gc_b["cpu_ms_per_request_outside"]
     return {
@@ -117,6 +117,23 @@ def comparison(raw: dict[tuple[str, str], Any], stats: dict[str, Any], a: str, b
         # paid for one is reported beside it (`full_gc`), so a plugin that caused more would show.
         "cpu_throughput_ratio_outside_full_gc": _ratio(outside_b, outside_a),
     }
+
+
+def round_pairs(raw: dict[tuple[str, str], Any], a: str, b: str, cost: str = "cpu",
+                phases: tuple[str, ...] = PHASES) -> list[tuple[float, int, float, int]]:
+    """(cost of a, requests of a, cost of b, requests of b) of each pair of batches that ran back to back.
+
+    cost "cpu": proxy CPU ms (bench.intervals.pooled_ratio: CPU per request of b / a); "wall": the
+    batch's seconds (the ratio is then a's req/s / b's).
+    """
+    def spent(found: dict[str, float]) -> float:
+        if cost == "cpu":
+            return found["cpu_ms"] * found["ok"]
+        return found["ok"] / found["rps"] if found["rps"] else 0.0
+
+    return [(spent(ra), int(ra["ok"]), spent(rb), int(rb["ok"]))
+            for phase in phases
+            for ra, rb in zip(raw[phase, a].rounds, raw[phase, b].rounds, strict=False)]
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:

@@ -34,7 +34,7 @@ import redis.asyncio as redis_asyncio
 
 from tests.support.processes import free_port
 from vibe_router.sessions import APPLY_TIER_SCRIPT
-from vibe_router_tools.training.latency import percentile
+from vibe_router_tools.percentile import percentile
 
 
 def burn(stop: Any) -> None:

@@ -1,4 +1,4 @@
-"""What both benchmarks share: percentiles, the command line, and writing their outputs."""
+"""What the benchmarks share: the command line, the machine, and writing their outputs."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ import argparse
 import json
 import os
 import platform
-import random
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from vibe_router_tools.doc_sections import MarkerError, markers, update_file
-from vibe_router_tools.training.latency import percentile
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-BOOTSTRAP_ROUNDS = 2000
 
 
 def command_line(module: str, argv: Sequence[str]) -> str:
@@ -80,12 +77,3 @@ def fmt(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
-def bootstrap_interval(items: Sequence[Any], statistic: Callable[[Sequence[Any]], float | None],
-                       digits: int = 4, seed: int = 0) -> list[float] | None:
-    """95 % bootstrap interval of `statistic` over `items` (pairs of batches), resampled with replacement."""
-    if len(items) < 5:
-        return None
-    rng = random.Random(seed)
-    found = [value for value in (statistic(rng.choices(items, k=len(items))) for _ in range(BOOTSTRAP_ROUNDS))
-             if value is not None]
-    return [round(percentile(found, 0.025), digits), round(percentile(found, 0.975), digits)] if found else None

@@ -20,8 +20,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from bench.versions import BASELINE, imported_from
 from tests.support.configs import config_variant
 from tests.support.processes import (
+    REPO_ROOT,
     EchoUpstream,
     Proxy,
     _LoggedProcess,
@@ -80,8 +82,9 @@ CAPTURE_OFF, CAPTURE_ON = "capture_off", "capture"
 # bench.hook_cost --capture --stream: both with a Redis (sessions there too), capture off and on into a stream
 CAPTURE_OFF_REDIS, CAPTURE_STREAM = "capture_off_redis", "capture_stream"
 REDIS_VARIANTS = (CAPTURE_OFF_REDIS, CAPTURE_STREAM)
+# --baseline-tree: one more proxy with vibe-router, from another checkout (BASELINE, its own config_final.yaml)
 # the variants that load vibe-router (or the floor plugin)
-PLUGGED = ("with", CAPTURE_OFF, CAPTURE_ON, *REDIS_VARIANTS)
+PLUGGED = ("with", CAPTURE_OFF, CAPTURE_ON, *REDIS_VARIANTS, BASELINE)
 CAPTURE_MAX_BYTES = 4_000_000_000  # room for every record of a run, so the files count them all
 STREAM_KEY, STREAM_MAX_RECORDS = "vibe-bench:capture", 1000  # ~80 MB of records kept in the Redis
 
@@ -102,11 +105,12 @@ def captured_records(directory: Path, variant: str) -> int:
 
 
 def write_configs(directory: Path, control: bool = False, plugin: str = PLUGINS[0],
-                  capture: bool = False, stream: bool = False) -> dict[str, Path]:
+                  capture: bool = False, stream: bool = False, baseline: Path | None = None) -> dict[str, Path]:
     """variant -> config file: config_final.yaml as is (or with the floor plugin), and without the callbacks entry.
 
     `capture`: also vibe-router with a capture section turned off, and with capture on (sample 1.0, a directory).
     `stream`: also the two REDIS_VARIANTS (capture off, and on into a Redis stream).
+    `baseline`: also another checkout's config_final.yaml, as it is there.
     """
     configs = {
         "with": config_variant(directory, _floor_plugin if plugin == "floor" else lambda document: None,
@@ -125,6 +129,9 @@ def write_configs(directory: Path, control: bool = False, plugin: str = PLUGINS[
         sections[CAPTURE_STREAM] = {"enabled": True, "redis_stream": STREAM_KEY, "max_records": STREAM_MAX_RECORDS}
     for variant, section in sections.items():
         configs[variant] = config_variant(directory, _capture(section), f"{variant}.yaml")
+    if baseline is not None:
+        configs[BASELINE] = config_variant(directory, lambda document: None, "baseline.yaml",
+                                           source=baseline / "config_final.yaml")
     return configs
 
 
@@ -176,18 +183,21 @@ class Stack:
 
 def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: bool = False,
                 timeout: float = 180, hook_clocks: bool = False, plugin: str = PLUGINS[0],
-                capture: bool = False, only: tuple[str, ...] = (), redis_env: dict[str, str] | None = None) -> Stack:
+                capture: bool = False, only: tuple[str, ...] = (), redis_env: dict[str, str] | None = None,
+                baseline: Path | None = None) -> Stack:
     """The upstream and the proxies (started side by side), with identical environments.
 
     `hook_clocks`: every proxy times its hook dispatchers (bench/proxy_watch/vibe_bench_hook_clock.py).
     `plugin`: what the proxy "with" the plugin loads (PLUGINS). `capture`: the two capture proxies too.
     `redis_env`: the REDIS_VARIANTS too, with these variables (theirs alone). `only`: just these variants.
+    `baseline`: one more proxy with vibe-router, whose code and config come from that checkout.
     """
     for name in UNSHARED_ENV:
         os.environ.pop(name, None)
     upstream = start_upstream(upstream_kind)
-    configs = write_configs(directory, control, plugin, capture, redis_env is not None)
+    configs = write_configs(directory, control, plugin, capture, redis_env is not None, baseline)
     started = {variant: path for variant, path in configs.items() if not only or variant in only}
+    roots = {variant: baseline if variant == BASELINE and baseline is not None else REPO_ROOT for variant in configs}
     gc_logs = directory / "gc"
     gc_logs.mkdir(exist_ok=True)
     env = {**pool_env(SimpleNamespace(url=upstream.url)), "VIBE_ROUTER_CONFIG": str(configs["with"]),
@@ -203,7 +213,7 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
     try:
         with ThreadPoolExecutor(len(started)) as pool:
             # The plugin reads its section from VIBE_ROUTER_CONFIG: each plugin proxy its own file.
-            futures = {variant: pool.submit(start_litellm_proxy, path, timeout=timeout,
+            futures = {variant: pool.submit(start_litellm_proxy, path, timeout=timeout, root=roots[variant],
                                             env={**env, **(redis if variant in REDIS_VARIANTS else {}),
                                                  "VIBE_ROUTER_CONFIG": str(path)
                                                  if variant in PLUGGED else str(configs["with"])})
@@ -229,7 +239,18 @@ def start_stack(directory: Path, upstream_kind: str, workers: int = 1, control: 
     if loaded != {variant: variant in PLUGGED for variant in proxies}:
         stack.stop()
         raise RuntimeError(f"expected the plugin loaded only in 'with', got {loaded}")
+    for variant in proxies.keys() & PLUGGED:  # each plugin proxy's environment imports its checkout's vibe_router
+        found = imported_from(proxy_environment(proxies[variant].process.pid), roots[variant])
+        if found != roots[variant] / "vibe_router":
+            stack.stop()
+            raise RuntimeError(f"the {variant} proxy imports vibe_router from {found}, not from {roots[variant]}")
     return stack
+
+
+def proxy_environment(pid: int) -> dict[str, str]:
+    """The environment a process was started with (/proc/PID/environ)."""
+    entries = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(entry.decode(errors="replace").split("=", 1) for entry in entries if b"=" in entry)
 
 
 def descendants(pid: int) -> list[int]:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -18,7 +19,9 @@ from unittest.mock import patch
 import pytest
 import yaml
 
+from bench.intervals import verdict
 from bench.stack import write_configs
+from bench.versions import abba, baseline_tree
 from tests.support.processes import REPO_ROOT
 from vibe_router_tools.doc_sections import MarkerError, markers, replace_between, update_file
 
@@ -319,3 +322,73 @@ def test_hook_cost_capture_times_capture_where_it_runs(tmp_path: Path) -> None:
     assert set(capture["target"]) == {"on", "stream"}
     assert "| chat | capture on / off (files) |" in table.read_text()
     assert "files 7 for 7 requests; Redis stream 7 for 7 requests" in readme.read_text()
+
+
+def test_decisions_against_a_baseline_tree_in_alternating_children(tmp_path: Path) -> None:
+    """This checkout as its own baseline: both trees' children run, every ratio has an interval and a verdict."""
+    out, table = tmp_path / "decisions_baseline.json", tmp_path / "decisions_baseline.md"
+    readme = readme_with_markers(tmp_path / "README.md", "decisions_baseline", "decisions")
+    run_bench("bench.decisions", "--baseline-tree", str(REPO_ROOT), "--rounds", "5", "--repeat", "2", "--warmup",
+              "1", "--clock", "cpu", "--json", str(out), "--markdown", str(table), "--update-readme", str(readme))
+    data: dict[str, Any] = json.loads(out.read_text())
+    assert data["benchmark"] == "decisions_baseline" and data["rounds"] == 5
+    assert data["trees"]["current"] == data["trees"]["baseline"]
+    assert "vibe_decision" in data["contenders"]
+    for found in data["per_kind"]["vibe_decision"].values():
+        assert found["ratio"] > 0 and found["ci95"][0] <= found["ratio"] <= found["ci95"][1]
+        assert found["verdict"].startswith(("no regression", "regression"))
+    assert set(data["per_kind"]["vibe_decision"]) == {"chat", "messages", "responses", "all bodies"}
+    assert {row["body"] for row in data["per_body"]} >= {"chat_turn_4000", "messages_80kb"}
+    markdown = table.read_text()
+    assert data["per_kind"]["vibe_decision"]["all bodies"]["verdict"] in markdown
+    assert markdown.strip() in readme.read_text() and "old decisions\n" in readme.read_text()
+
+
+def test_a_decisions_child_refuses_a_router_from_another_tree(tmp_path: Path) -> None:
+    # PYTHONPATH holds this checkout only, so vibe_router is not the one --tree names: the child says so.
+    other = tmp_path / "other"
+    (other / "vibe_router").mkdir(parents=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run([sys.executable, "-P", "-m", "bench.decisions_compare", "--tree", str(other),
+                           "--body-bytes", "1000"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT)
+    assert done.returncode != 0 and f"not from {other}" in done.stderr
+
+
+def test_overhead_against_a_baseline_tree(tmp_path: Path) -> None:
+    data, markdown = tiny_chat_overhead(tmp_path, "--baseline-tree", str(REPO_ROOT))
+    assert data["variants"] == ["with", "without", "baseline"]
+    assert data["failed_requests"] == 0 and data["complete"] is True
+    for phase in ("latency", "throughput"):
+        assert data["traffic"]["chat"]["baseline"][phase]["routed_by_plugin"] == 4
+        assert data["traffic"]["chat"]["baseline"][phase]["model_groups"] == {ROUTED_POOLS["chat"]: 4}
+    compared = data["baseline"]["traffic"]["chat"]["current / baseline"]
+    assert compared["cpu"]["ratio"] > 0 and compared["rps"]["ratio"] > 0
+    assert compared["cpu"]["pairs"] == 2 + 2 and compared["rps"]["pairs"] == 2  # both phases; throughput only
+    verdicts = data["baseline"]["all_traffic"]["current / baseline"]
+    assert verdicts["cpu"]["verdict"].startswith("no interval")  # 4 pairs of batches: too few to resample
+    assert "| chat | current / baseline |" in markdown and verdicts["cpu"]["verdict"] in markdown
+
+
+def test_the_baseline_proxy_reads_its_own_trees_config(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    (tree / "vibe_router").mkdir(parents=True)
+    (tree / "vibe_router" / "__init__.py").write_text("")
+    document = yaml.safe_load((REPO_ROOT / "config_final.yaml").read_text(encoding="utf-8"))
+    document["vibe_router"]["marker_of_the_tree"] = 1
+    (tree / "config_final.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    assert baseline_tree(str(tree)) == tree.resolve()
+    configs = write_configs(tmp_path, baseline=tree)
+    read = {variant: yaml.safe_load(path.read_text(encoding="utf-8"))["vibe_router"]
+            for variant, path in configs.items()}
+    assert read["baseline"]["marker_of_the_tree"] == 1 and "marker_of_the_tree" not in read["with"]
+    with pytest.raises(argparse.ArgumentTypeError, match="not a vibe-router checkout"):
+        baseline_tree(str(tmp_path / "nothing"))
+
+
+def test_rounds_alternate_and_the_verdict_follows_the_interval() -> None:
+    assert [tree for _, tree in abba(3)] == ["baseline", "current", "current", "baseline", "baseline", "current"]
+    assert verdict(1.02, [0.99, 1.05]) == "no regression: the interval includes 1"
+    assert verdict(1.1, [1.04, 1.16]).startswith("no regression: the current tree is faster")
+    assert verdict(0.9, [0.85, 0.95]) == "regression: the current tree is 11.1 % slower (5.3 … 17.6 %)"
+    assert verdict(0.9, None).startswith("no interval")

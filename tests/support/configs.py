@@ -13,9 +13,10 @@ import yaml
 from tests.support.stack import CONFIG
 
 
-def config_variant(directory: Path, change: Callable[[dict[str, Any]], None], name: str = "config.yaml") -> Path:
-    """config_final.yaml with `change` applied to its parsed document."""
-    document = yaml.safe_load(CONFIG.read_text())
+def config_variant(directory: Path, change: Callable[[dict[str, Any]], None], name: str = "config.yaml",
+                   source: Path = CONFIG) -> Path:
+    """config_final.yaml (or `source`, e.g. another checkout's) with `change` applied to its parsed document."""
+    document = yaml.safe_load(source.read_text())
     change(document)
     path = directory / name
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))

@@ -33,21 +33,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _python_path(env: dict[str, str]) -> str:
-    parts = [str(REPO_ROOT), env.get("PYTHONPATH", "")]
+def _python_path(env: dict[str, str], root: Path = REPO_ROOT) -> str:
+    parts = [str(root), env.get("PYTHONPATH", "")]
     return os.pathsep.join(p for p in parts if p)
 
 
 class _LoggedProcess:
     """A subprocess whose stdout and stderr go to a temporary log file."""
 
-    def __init__(self, args: list[str], env: dict[str, str], name: str) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], name: str, cwd: Path = REPO_ROOT) -> None:
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process
             prefix=f"{name}-", suffix=".log", delete=False
         )
         self.log_path = Path(self._log.name)
         self.process = subprocess.Popen(
-            args, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+            args, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT,
         )
 
@@ -171,8 +171,8 @@ def start_echo_upstream(
 class Proxy(_LoggedProcess):
     """A real `litellm --config FILE` proxy process."""
 
-    def __init__(self, args: list[str], env: dict[str, str], port: int, key: str) -> None:
-        super().__init__(args, env, "litellm-proxy")
+    def __init__(self, args: list[str], env: dict[str, str], port: int, key: str, cwd: Path = REPO_ROOT) -> None:
+        super().__init__(args, env, "litellm-proxy", cwd)
         self.port = port
         self.key = key
         self.url = f"http://127.0.0.1:{port}"
@@ -194,8 +194,13 @@ def start_litellm_proxy(
     port: int | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 90,
+    root: Path = REPO_ROOT,
 ) -> Proxy:
-    """Start a LiteLLM proxy on 127.0.0.1 and wait for /health/liveliness to answer 200."""
+    """Start a LiteLLM proxy on 127.0.0.1 and wait for /health/liveliness to answer 200.
+
+    `root`: the checkout whose code the proxy runs (first on its PYTHONPATH, its working directory);
+    bench.overhead --baseline-tree starts one from another checkout.
+    """
     port = port or free_port()
     full_env = dict(os.environ)
     full_env.update({
@@ -206,9 +211,9 @@ def start_litellm_proxy(
         "PYTHONFAULTHANDLER": "1",  # a crash leaves its Python stacks in the proxy's log
     })
     full_env.update(env or {})
-    full_env["PYTHONPATH"] = _python_path(full_env)
+    full_env["PYTHONPATH"] = _python_path(full_env, root)
     args = [litellm_executable(), "--config", str(config_path),
             "--host", "127.0.0.1", "--port", str(port)]
-    proxy = Proxy(args, full_env, port, full_env["LITELLM_MASTER_KEY"])
+    proxy = Proxy(args, full_env, port, full_env["LITELLM_MASTER_KEY"], root)
     proxy.wait_until(_answers_200(f"{proxy.url}/health/liveliness"), timeout, "litellm proxy")
     return proxy

@@ -16,22 +16,12 @@ from vibe_router.request import TurnView, prompt_view
 from vibe_router.scoring.gain import GainScorer
 from vibe_router.scoring.heuristic import HeuristicScorer
 from vibe_router.scoring.learned import LearnedScorer, LinearModel
+from vibe_router_tools.percentile import percentile
 
 LONG_TURN_CHARS = 4000
 # wall: what a request waits; cpu: the thread's own CPU time, which other processes
 # competing for the cores (a busy CI machine) do not inflate.
 CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """The `share` quantile (0..1) by linear interpolation; NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = share * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def time_calls(call: Callable[[], object], repeat: int, clock: Callable[[], int]) -> list[float]:
