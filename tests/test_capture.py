@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from vibe_router.capture import Capture, CaptureSettings, is_new_human_turn, parse_capture
 from vibe_router.config_values import ConfigError
 from vibe_router.request import build_view
+from vibe_router.wire import REPLAY_FIELDS
 
 DECISION = {"virtual_model": "auto-chat", "tier": "cheap", "pool": "pool-chat-mini", "score": -98.0,
             "decided_by": "score", "session": "f06744951943"}
@@ -175,3 +177,48 @@ def test_a_record_json_cannot_write_is_dropped_and_the_writer_goes_on(tmp_path: 
     captured(capture, 1, "fine")
     assert [record["text"] for record in lines(tmp_path)] == ["fine"]
     assert capture.counts["captured"] == 1 and capture.dropped == {"disk": 1}
+
+
+def test_a_file_moved_away_is_left_alone_and_the_next_record_starts_one_at_its_path(tmp_path: Path) -> None:
+    capture = Capture(CaptureSettings(enabled=True, directory=str(tmp_path)))
+    captured(capture, 2)
+    (current,) = tmp_path.glob("capture-*.jsonl")
+    archived = current.rename(tmp_path / "archived.txt")
+    captured(capture, 3)
+    assert len(archived.read_text().splitlines()) == 2, "nothing more goes into the moved file"
+    assert len(lines(tmp_path)) == 3 and capture.counts["captured"] == 5
+
+
+def test_finishes_from_many_threads_start_one_writer(tmp_path: Path) -> None:
+    capture = Capture(CaptureSettings(enabled=True, directory=str(tmp_path)))
+    body = {"model": "pool-chat-mini", "messages": [{"role": "user", "content": "hi"}]}
+    started = [capture.begin(body, turn(), DECISION) for _ in range(16)]
+    gate = threading.Barrier(len(started))
+
+    def finish(capture_id: str) -> None:
+        gate.wait()
+        capture.finish(capture_id, {"status": "success"})
+
+    before = {id(thread) for thread in threading.enumerate() if thread.name == "vibe-router-capture"}
+    workers = [threading.Thread(target=finish, args=(capture_id,)) for capture_id in started]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    capture.flush()
+    writers = [thread for thread in threading.enumerate()
+               if thread.name == "vibe-router-capture" and id(thread) not in before]
+    assert len(writers) == 1 and len(lines(tmp_path)) == 16
+
+
+@pytest.mark.parametrize(("endpoint", "asked"), [
+    ("chat", {"max_completion_tokens": 8, "response_format": {"type": "json_object"}}),
+    ("messages", {"max_tokens": 8, "output_config": {"effort": "high", "format": {"type": "json_schema"}}}),
+    ("responses", {"max_output_tokens": 8, "text": {"format": {"type": "json_schema"}}}),
+])
+def test_what_a_record_keeps_of_a_request_reads_as_the_request_did(endpoint: str, asked: dict[str, Any]) -> None:
+    body = {"model": "auto-chat", "input" if endpoint == "responses" else "messages": [
+        {"role": "user", "content": "Give me JSON"}], **asked, "user": "someone", "metadata": {"x": 1}}
+    kept = {key: body[key] for key in REPLAY_FIELDS if key in body}
+    assert set(body) - set(kept) == {"user", "metadata"}
+    assert build_view(endpoint, kept) == build_view(endpoint, body)

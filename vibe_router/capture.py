@@ -138,9 +138,14 @@ class Capture:
         self._start_writer()
 
     def _start_writer(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._write_forever, name="vibe-router-capture", daemon=True)
-            self._thread.start()
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            return
+        with self._lock:  # one writer only: the sinks keep their file open between records
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._write_forever, name="vibe-router-capture",
+                                                daemon=True)
+                self._thread.start()
 
     def _write_forever(self) -> None:
         while True:
@@ -212,7 +217,8 @@ class _Files:
     """capture-REPLICA-N.jsonl in the directory; a new file past file_bytes, the oldest deleted past max_bytes.
 
     The current file stays open between records; it is opened again after a failed write, and when
-    it is gone (its directory deleted: the directory is made again, as for the first record).
+    its path no longer names it (deleted, moved or replaced, or its directory: the directory is
+    made again, as for the first record).
     """
 
     def __init__(self, settings: CaptureSettings, replica: str) -> None:
@@ -247,7 +253,8 @@ class _Files:
     def _open(self) -> int:
         if self._descriptor is not None:
             try:
-                if os.fstat(self._descriptor).st_nlink:
+                held, named = os.fstat(self._descriptor), os.stat(self._path(self.number))
+                if (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino):
                     return self._descriptor
             except OSError:
                 pass

@@ -26,7 +26,7 @@ class ChatCompletions(MessageList):
     turn_fields = frozenset({"messages"})
     part_types = PART_TYPES
     error_param_in_provider_fields = False
-    replay_fields = ("messages", "tools", "max_tokens", "reasoning_effort")
+    replay_fields = ("messages", "tools", "max_tokens", "max_completion_tokens", "reasoning_effort", "response_format")
 
     def recognises(self, body: dict[str, Any]) -> bool:
         return True  # the registry's last format: what no other format claims reads as chat

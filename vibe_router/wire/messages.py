@@ -26,7 +26,7 @@ class AnthropicMessages(MessageList):
     turn_fields = frozenset({"messages"})
     part_types = BLOCK_TYPES
     error_param_in_provider_fields = True  # LiteLLM's /v1/messages passes only `provider_specific_fields` on
-    replay_fields = ("system", "messages", "tools", "max_tokens", "thinking")
+    replay_fields = ("system", "messages", "tools", "max_tokens", "thinking", "output_config", "output_format")
 
     def recognises(self, body: dict[str, Any]) -> bool:
         """Anthropic's own fields or blocks; or `max_tokens` (which Anthropic requires) and nothing

@@ -21,7 +21,7 @@ class Responses(OpenAIAnthropic):
     metadata_field = "litellm_metadata"
     turn_fields = frozenset({"input", "instructions"})
     error_param_in_provider_fields = False
-    replay_fields = ("instructions", "input", "tools", "max_output_tokens", "reasoning")
+    replay_fields = ("instructions", "input", "tools", "max_output_tokens", "reasoning", "text")
 
     def recognises(self, body: dict[str, Any]) -> bool:
         return "input" in body or "instructions" in body
