@@ -20,9 +20,9 @@ from typing import Any
 
 from bench.load import Target, new_client, run_batch, warm_up
 from bench.overhead import cpu_seconds
+from bench.overhead_capture import PAIRS
 from bench.proxy_watch.vibe_bench_hook_clock import WRITE_SECONDS
 from bench.stack import (
-    CAPTURE_OFF,
     CAPTURE_OFF_REDIS,
     CAPTURE_ON,
     CAPTURE_STREAM,
@@ -31,8 +31,7 @@ from bench.stack import (
     captured_records,
 )
 
-# (capture on, capture off) compared; and capture off against no capture section at all.
-PAIRS = {"on": (CAPTURE_ON, CAPTURE_OFF), "off": (CAPTURE_OFF, "with")}
+# Beside bench.overhead --capture's pairs (capture on / off, off / no section): capture into a stream / off.
 STREAM_PAIR = {"stream": (CAPTURE_STREAM, CAPTURE_OFF_REDIS)}
 HOOKS = ("vibe_router:VibeRouter.async_pre_call_hook", "vibe_router:VibeRouter.async_post_call_response_headers_hook",
          "vibe_router:VibeRouter.async_log_success_event")
@@ -42,9 +41,13 @@ YOUNG = "gc:young collections"
 AFTER_BATCH_SECONDS = WRITE_SECONDS + 0.15
 
 
+def compared(stream: bool) -> dict[str, tuple[str, str]]:
+    """name -> (first proxy, second proxy) of every comparison the run makes."""
+    return {**PAIRS, **(STREAM_PAIR if stream else {})}
+
+
 def variants_of(stream: bool) -> list[str]:
-    pairs = {**PAIRS, **(STREAM_PAIR if stream else {})}
-    return list(dict.fromkeys(variant for pair in pairs.values() for variant in pair))
+    return list(dict.fromkeys(variant for pair in compared(stream).values() for variant in pair))
 
 
 def _reading(stack: Stack, variant: str) -> dict[str, int]:

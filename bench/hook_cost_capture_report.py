@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bench.hook_cost_capture import PAIRS, STREAM_PAIR
+from bench.hook_cost_capture import compared
 from bench.intervals import bootstrap_ci
 from bench.overhead_capture import CPU_SHARE_MAX
 from bench.report import fmt
@@ -66,7 +66,7 @@ def _pairs(rounds: list[dict[str, dict[str, int]]], first: str, second: str) -> 
 
 def summarize(measured: dict[str, dict[str, Any]], stream: bool, records: dict[str, int | None],
               warmup_requests: int) -> dict[str, Any]:
-    pairs = {**PAIRS, **(STREAM_PAIR if stream else {})}
+    pairs = compared(stream)
     traffic = {kind: {name: pair_summary(_pairs(m["rounds"], *pair)) for name, pair in pairs.items()}
                for kind, m in measured.items()}
     every = {name: pair_summary([p for m in measured.values() for p in _pairs(m["rounds"], *pair)])

@@ -30,9 +30,6 @@ class LongContext:
         tokens = turn.total_chars // CHARS_PER_TOKEN
         return f"~{tokens} tokens" if tokens >= self.min_tokens else None
 
-    def matches(self, turn: TurnView) -> bool:
-        return turn.total_chars // CHARS_PER_TOKEN >= self.min_tokens
-
     @property
     def pools(self) -> tuple[str, ...]:
         return target_pools(self.target)
